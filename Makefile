@@ -1,0 +1,113 @@
+# falsify: build, test and run.   `make help` lists the targets.
+#
+# The harness is built for baseline x86-64 (or aarch64); each kernel plugin
+# with its own ISA flags only, picked by the file-name suffix:
+# kernels/gemv_f32_avx2.c -> FLAGS_avx2.  Never -march=native.
+
+CC      ?= cc
+BUILD   ?= build
+CSTD     = -std=c11 -D_GNU_SOURCE
+WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation
+OPT     ?= -O2 -g
+GIT_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+HARNESS_CFLAGS = $(CSTD) $(WARN) $(OPT) -DFK_GIT_COMMIT='"$(GIT_COMMIT)"'
+HARNESS_LIBS   = -linih -ldl -lm -lpthread
+
+# Per-ISA flags for plugins (suffix of the file name).
+FLAGS_scalar     = -O2 -fno-tree-vectorize -ffp-contract=off
+FLAGS_tiled4x4   = -O3
+FLAGS_avx2       = -O3 -mavx2 -mfma -mf16c
+FLAGS_avx512     = -O3 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c
+FLAGS_avx512vnni = $(FLAGS_avx512) -mavx512vnni
+FLAGS_avxvnni    = -O3 -mavxvnni -mavx2 -mfma -mf16c
+FLAGS_default    = -O2
+PLUGIN_CFLAGS    = $(CSTD) $(WARN) -g -fPIC -shared -fvisibility=hidden
+
+isa_of    = $(lastword $(subst _, ,$(basename $(notdir $1))))
+flags_of  = $(if $(filter undefined,$(origin FLAGS_$(call isa_of,$1))),$(FLAGS_default),$(FLAGS_$(call isa_of,$1)))
+# y when the compiler accepts a flag set
+can_build = $(shell $(CC) $1 -Werror -x c -c -o /dev/null /dev/null >/dev/null 2>&1 && echo y)
+
+KERNEL_SRCS := $(sort $(wildcard kernels/*.c))
+MUTANT_SRCS := $(sort $(wildcard kernels/mutants/*.c))
+BUILDABLE   := $(foreach s,$(KERNEL_SRCS) $(MUTANT_SRCS),$(if $(call can_build,$(call flags_of,$s)),$s))
+UNBUILDABLE := $(filter-out $(BUILDABLE),$(KERNEL_SRCS) $(MUTANT_SRCS))
+PLUGINS     := $(patsubst kernels/%.c,$(BUILD)/kernels/%.so,$(filter $(KERNEL_SRCS),$(BUILDABLE)))
+MUTANTS     := $(patsubst kernels/mutants/%.c,$(BUILD)/mutants/%.so,$(filter $(MUTANT_SRCS),$(BUILDABLE)))
+
+LIB_SRCS := $(filter-out harness/main.c,$(wildcard harness/*.c))
+LIB_OBJS := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+HDRS     := $(wildcard harness/*.h) kernels/kernel.h
+TEST_SRCS := $(sort $(wildcard harness/tests/test_*.c))
+TESTS     := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard harness/tests/fixtures/*.c))
+
+DEPS = harness/deps.sh
+
+.PHONY: all build deps-build falsify test unit mutants list clean help
+.DEFAULT_GOAL := all
+
+all: deps-build build
+build: $(BUILD)/falsify $(PLUGINS) $(MUTANTS)
+	@$(foreach s,$(UNBUILDABLE),echo "skip: $s: $(CC) cannot target '$(call flags_of,$s)'";)
+
+deps-build:
+	@$(DEPS) build
+
+$(BUILD)/obj/%.o: harness/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(HARNESS_CFLAGS) -c $< -o $@
+
+$(BUILD)/falsify: $(BUILD)/obj/main.o $(LIB_OBJS)
+	$(CC) $^ -o $@ $(HARNESS_LIBS)
+
+$(BUILD)/kernels/%.so: kernels/%.c kernels/kernel.h
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
+
+$(BUILD)/mutants/%.so: kernels/mutants/%.c kernels/kernel.h
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
+
+# deliberately malformed plugins the registry must refuse (test_registry)
+$(BUILD)/tests/fixtures/%.so: harness/tests/fixtures/%.c kernels/kernel.h
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -O1 $< -o $@
+
+$(BUILD)/tests/%: harness/tests/%.c $(LIB_OBJS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(HARNESS_CFLAGS) $< $(LIB_OBJS) -o $@ $(HARNESS_LIBS) -lcmocka
+
+# The falsification run: correctness against the oracle, then every hypothesis.
+# Exits non-zero iff a guard is FALSIFIED or a kernel is wrong or crashed.
+falsify:
+	@$(DEPS) falsify
+	@$(MAKE) --no-print-directory build
+	@PY=$$($(DEPS) python) && echo "oracle interpreter: $$PY" && \
+	  FALSIFY_PYTHON=$$PY $(BUILD)/falsify check $(HYPOTHESES)
+
+# Unit tests (cmocka), then every mutant must be caught.
+test:
+	@$(DEPS) test
+	@$(MAKE) --no-print-directory build $(TESTS) $(FIXTURES)
+	@$(MAKE) --no-print-directory unit mutants
+
+unit: $(TESTS) $(FIXTURES)
+	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && fail=0 && \
+	  for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+mutants: build
+	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet
+
+list: build
+	@$(BUILD)/falsify list --mutants
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "make            build build/falsify and one plugin per kernels/*.c (installs build deps)"
+	@echo "make falsify    build, generate oracle vectors, judge hypotheses/*.ini -> results/<machine>/"
+	@echo "make test       unit tests (cmocka) and the mutant check"
+	@echo "make list       plugins: runnable or skipped, and the mutants"
+	@echo "make clean      remove $(BUILD)/"

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, when they are missing.
+#   harness/deps.sh build|falsify|test|figures|paper|aarch64   install what that needs
+#   harness/deps.sh python    print a Python 3 interpreter that has NumPy
+# Runs apt-get only when something is missing; as root directly, otherwise
+# through non-interactive sudo; if neither works it says what to install.
+set -u
+
+find_python() {
+    for p in ${FALSIFY_PYTHON:-} /usr/bin/python3 python3 /usr/local/bin/python3; do
+        [ -n "$p" ] || continue
+        command -v "$p" >/dev/null 2>&1 || continue
+        if "$p" -c 'import numpy' >/dev/null 2>&1; then
+            command -v "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+has_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ] || [ -f "/usr/include/aarch64-linux-gnu/$1" ]; }
+
+need=""
+want() { need="$need $1"; }
+
+check() {
+    case "$1" in
+    build)
+        command -v cc >/dev/null 2>&1 || want gcc
+        command -v make >/dev/null 2>&1 || want make
+        has_header ini.h || want libinih-dev
+        ;;
+    falsify)
+        check build
+        find_python >/dev/null || want python3-numpy
+        ;;
+    test)
+        check falsify
+        has_header cmocka.h || want libcmocka-dev
+        ;;
+    figures)
+        command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
+        ;;
+    paper)
+        check figures
+        command -v latexmk >/dev/null 2>&1 || want "latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra"
+        command -v pdftoppm >/dev/null 2>&1 || want poppler-utils
+        ;;
+    aarch64)
+        command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || want "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+        command -v qemu-aarch64 >/dev/null 2>&1 || want qemu-user
+        [ -f /usr/aarch64-linux-gnu/include/ini.h ] || want libinih-dev:arm64
+        ;;
+    *)
+        echo "deps.sh: unknown target '$1' (build falsify test figures paper aarch64 python)" >&2
+        exit 2
+        ;;
+    esac
+}
+
+if [ "${1:-}" = python ]; then
+    find_python && exit 0
+    echo "deps.sh: no Python 3 with NumPy found (tried \$FALSIFY_PYTHON, /usr/bin/python3, python3);" >&2
+    echo "         install Debian's python3-numpy (it serves /usr/bin/python3) or set FALSIFY_PYTHON" >&2
+    exit 1
+fi
+
+for t in "$@"; do check "$t"; done
+[ -n "$need" ] || exit 0
+
+echo "deps: installing missing Debian packages:$need"
+if [ "$(id -u)" = 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO="sudo -n"
+else
+    echo "deps: not root and no password-less sudo: please run" >&2
+    echo "      sudo apt-get update && sudo apt-get install -y$need" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: apt-get not found (not Debian/Ubuntu?): install the equivalents of:$need" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+case "$need" in *:arm64*) $SUDO dpkg --add-architecture arm64 ;; esac
+# shellcheck disable=SC2086
+if ! { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends $need >/dev/null; }; then
+    echo "deps: apt-get install failed for:$need" >&2
+    echo "      (no network or no Debian mirror?) install them by hand and re-run" >&2
+    exit 1
+fi
+echo "deps: installed:$need"

@@ -1,0 +1,335 @@
+/* falsify: benchmarks and falsifies claims about CPU LLM-inference kernels.
+ *
+ *   falsify list    [--mutants]           plugins, runnable or skipped and why
+ *   falsify check   [hypotheses/*.ini]    correctness, verdicts, results/<machine>/
+ *   falsify mutants [hypotheses/*.ini]    every mutant must be caught
+ */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cpu.h"
+#include "hypo.h"
+#include "registry.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: falsify <command> [options] [hypothesis files...]\n"
+            "commands:\n"
+            "  list      list plugins: runnable, skipped (naming the missing CPU feature) or refused\n"
+            "  check     check kernels against the oracle and judge hypotheses (default: hypotheses/*.ini);\n"
+            "            writes results/<machine>/kernels.csv and hypotheses.csv\n"
+            "  mutants   judge the error hypotheses on the mutant kernels; fails if any mutant escapes\n"
+            "options:\n"
+            "  --plugins DIR   plugin directory (env FALSIFY_PLUGINS; default build/kernels)\n"
+            "  --mutants-dir DIR  mutant plugins (env FALSIFY_MUTANTS; default build/mutants)\n"
+            "  --oracle DIR    oracle vectors (default build/oracle)\n"
+            "  --results DIR   results folder (default results/<machine>)\n"
+            "  --machine NAME  machine name for results (env FALSIFY_MACHINE; default from the CPU model)\n"
+            "  --python PATH   Python 3 with NumPy for the oracle (env FALSIFY_PYTHON; default /usr/bin/python3)\n"
+            "  --seed N        oracle case seed (default 1)\n"
+            "  --quiet         no progress lines\n"
+            "exit status: 0 ok; 1 a guard hypothesis FALSIFIED, a kernel wrong or crashed, or a mutant escaped;\n"
+            "             2 bad input (message names the file, line and rule)\n");
+}
+
+static void machine_name(const char *model, int ncpu, char *out, size_t n)
+{
+    size_t o = 0;
+    int dash = 0;
+    for (const char *p = model; *p && o + 1 < n; p++) {
+        char ch = *p;
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+            if (dash && o > 0 && o + 1 < n)
+                out[o++] = '-';
+            out[o++] = ch;
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    out[o] = 0;
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, "-%dc", ncpu);
+    if (o + strlen(suffix) < n)
+        strcat(out, suffix);
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && v[0] ? v : fallback;
+}
+
+static int load_hypotheses(char **files, int nfiles, struct fk_hypo **h, int *nh)
+{
+    glob_t g;
+    memset(&g, 0, sizeof g);
+    if (nfiles == 0) {
+        if (glob("hypotheses/*.ini", 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+            fprintf(stderr, "falsify: no hypothesis files given and none in hypotheses/*.ini (run from the project root)\n");
+            globfree(&g);
+            return -1;
+        }
+        files = g.gl_pathv;
+        nfiles = (int)g.gl_pathc;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        struct fk_err e;
+        if (fk_hypo_parse_file(files[i], h, nh, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            globfree(&g);
+            return -1;
+        }
+    }
+    globfree(&g);
+    return 0;
+}
+
+static void print_entry(const struct fk_entry *en)
+{
+    if (en->status == FK_REFUSED) {
+        printf("  %-30s %-10s refused: %s\n", en->k ? en->k->name : "?", "", en->why);
+        return;
+    }
+    const struct fk_kernel *k = en->k;
+    char fm[48];
+    snprintf(fm, sizeof fm, "%s x %s", fk_format_name(k->weights), fk_format_name(k->acts));
+    printf("  %-30s %-10s %-12s %-11s %s%s\n", k->name, k->isa, fk_op_name(k->op), fm,
+           en->status == FK_RUNNABLE ? "runnable" : "skipped: ", en->status == FK_RUNNABLE ? "" : en->why);
+    if (k->flags & FK_KERNEL_EMULATED)
+        printf("  %-30s (emulated: correctness only, no speed verdicts)\n", "");
+}
+
+static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir)
+{
+    char feats[512];
+    printf("cpu: %s (%d usable cores)\nfeatures: %s\n", c->cpu_model, c->ncpu,
+           fk_cpu_feature_list(c->cpu, feats, sizeof feats));
+    int runnable = 0, skipped = 0, refused = 0;
+    printf("plugins:\n");
+    for (int i = 0; i < c->reg.n; i++) {
+        const struct fk_entry *en = &c->reg.e[i];
+        if (en->k && (en->k->flags & FK_KERNEL_MUTANT))
+            continue;
+        print_entry(en);
+        runnable += en->status == FK_RUNNABLE;
+        skipped += en->status == FK_SKIPPED;
+        refused += en->status == FK_REFUSED;
+    }
+    printf("%d runnable, %d skipped, %d refused\n", runnable, skipped, refused);
+    if (with_mutants) {
+        struct fk_registry m;
+        memset(&m, 0, sizeof m);
+        struct fk_err e;
+        if (fk_registry_scan(&m, mutants_dir, c->cpu, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            return 2;
+        }
+        printf("mutants (deliberately wrong; never in normal runs):\n");
+        for (int i = 0; i < m.n; i++)
+            print_entry(&m.e[i]);
+        fk_registry_free(&m);
+    }
+    return 0;
+}
+
+static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
+{
+    struct fk_hypo *h = NULL;
+    int nh = 0;
+    if (load_hypotheses(files, nfiles, &h, &nh) != 0)
+        return 2;
+    struct fk_run run;
+    struct fk_err e;
+    if (fk_check_run(c, h, nh, &run, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(h);
+        return 2;
+    }
+    fk_print_table(&run, stdout);
+    int rc = 0;
+    if (fk_write_results(c, &run, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        rc = 2;
+    } else {
+        printf("\nresults: %s/kernels.csv, %s/hypotheses.csv\n", c->results_dir, c->results_dir);
+    }
+    if (run.kernel_failures)
+        printf("FAIL: %d kernel case(s) wrong or crashed (see kernels.csv 'note')\n", run.kernel_failures);
+    if (run.guard_falsified)
+        printf("FAIL: %d guard hypothesis verdict(s) FALSIFIED\n", run.guard_falsified);
+    if (!rc && (run.kernel_failures || run.guard_falsified))
+        rc = 1;
+    fk_run_free(&run);
+    free(h);
+    return rc;
+}
+
+/* Every mutant must be FALSIFIED by at least one error hypothesis. */
+static int cmd_mutants(struct fk_ctx *c, char **files, int nfiles)
+{
+    struct fk_hypo *h = NULL;
+    int nh = 0;
+    if (load_hypotheses(files, nfiles, &h, &nh) != 0)
+        return 2;
+    int ne = 0;
+    for (int i = 0; i < nh; i++)
+        if (h[i].kind == FK_KIND_ERROR)
+            h[ne++] = h[i];
+    if (ne == 0) {
+        fprintf(stderr, "falsify: no error hypotheses to judge mutants with\n");
+        free(h);
+        return 2;
+    }
+    int nmut = 0;
+    for (int i = 0; i < c->reg.n; i++)
+        nmut += c->reg.e[i].k && (c->reg.e[i].k->flags & FK_KERNEL_MUTANT) && c->reg.e[i].status == FK_RUNNABLE;
+    if (nmut == 0) {
+        fprintf(stderr, "falsify: no runnable mutant plugins found (build them with 'make')\n");
+        free(h);
+        return 2;
+    }
+    c->mutants = 1;
+    struct fk_run run;
+    struct fk_err e;
+    if (fk_check_run(c, h, ne, &run, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(h);
+        return 2;
+    }
+    int escaped = 0, caught = 0;
+    printf("\n%-32s %-8s %s\n", "mutant", "result", "caught by");
+    for (int i = 0; i < c->reg.n; i++) {
+        const struct fk_entry *en = &c->reg.e[i];
+        if (!en->k || !(en->k->flags & FK_KERNEL_MUTANT) || en->status != FK_RUNNABLE)
+            continue;
+        const char *by = NULL;
+        int judged = 0;
+        for (int r = 0; r < run.nh; r++) {
+            if (!run.h[r].aggregate || strcmp(run.h[r].kernel, en->k->name) != 0)
+                continue;
+            judged = 1;
+            if (run.h[r].verdict == FK_FALSIFIED && !by)
+                by = run.h[r].h->id;
+        }
+        if (by) {
+            caught++;
+            printf("%-32s %-8s %s\n", en->k->name, "caught", by);
+        } else {
+            escaped++;
+            printf("%-32s %-8s %s\n", en->k->name, "ESCAPED", judged ? "no error hypothesis falsified it" :
+                                                                     "no error hypothesis covers it");
+        }
+    }
+    printf("%d passed, %d failed\n", caught, escaped);
+    fk_run_free(&run);
+    free(h);
+    return escaped ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    struct fk_ctx c;
+    memset(&c, 0, sizeof c);
+    const char *plugins = env_or("FALSIFY_PLUGINS", "build/kernels");
+    const char *mutants_dir = env_or("FALSIFY_MUTANTS", "build/mutants");
+    const char *oracle = "build/oracle";
+    const char *results = NULL;
+    const char *machine = getenv("FALSIFY_MACHINE");
+    snprintf(c.python, sizeof c.python, "%s", env_or("FALSIFY_PYTHON", "/usr/bin/python3"));
+    c.seed = 1;
+    int with_mutants = 0;
+    char **files = calloc((size_t)argc, sizeof *files);
+    int nfiles = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--plugins") == 0 && has_val)
+            plugins = argv[++i];
+        else if (strcmp(a, "--mutants-dir") == 0 && has_val)
+            mutants_dir = argv[++i];
+        else if (strcmp(a, "--oracle") == 0 && has_val)
+            oracle = argv[++i];
+        else if (strcmp(a, "--results") == 0 && has_val)
+            results = argv[++i];
+        else if (strcmp(a, "--machine") == 0 && has_val)
+            machine = argv[++i];
+        else if (strcmp(a, "--python") == 0 && has_val)
+            snprintf(c.python, sizeof c.python, "%s", argv[++i]);
+        else if (strcmp(a, "--seed") == 0 && has_val) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || v > 0xffffffffu) {
+                fprintf(stderr, "falsify: --seed '%s' is not a non-negative integer\n", argv[i]);
+                free(files);
+                return 2;
+            }
+            c.seed = (unsigned)v;
+        } else if (strcmp(a, "--mutants") == 0)
+            with_mutants = 1;
+        else if (strcmp(a, "--quiet") == 0)
+            c.quiet = 1;
+        else if (a[0] == '-') {
+            fprintf(stderr, "falsify: unknown option '%s' (or missing value)\n", a);
+            usage(stderr);
+            free(files);
+            return 2;
+        } else
+            files[nfiles++] = argv[i];
+    }
+    c.cpu = fk_cpu_detect();
+    fk_cpu_model(c.cpu_model, sizeof c.cpu_model);
+    long np = sysconf(_SC_NPROCESSORS_ONLN);
+    c.ncpu = np > 0 ? (int)np : 1;
+    if (machine)
+        snprintf(c.machine, sizeof c.machine, "%s", machine);
+    else
+        machine_name(c.cpu_model, c.ncpu, c.machine, sizeof c.machine);
+    snprintf(c.oracle_dir, sizeof c.oracle_dir, "%s", oracle);
+    snprintf(c.oracle_script, sizeof c.oracle_script, "%s", env_or("FALSIFY_ORACLE", "oracle/gen.py"));
+    if (results)
+        snprintf(c.results_dir, sizeof c.results_dir, "%s", results);
+    else
+        snprintf(c.results_dir, sizeof c.results_dir, "results/%s", c.machine);
+    c.rng_seed = (unsigned long long)time(NULL);
+
+    int is_mut = strcmp(cmd, "mutants") == 0;
+    if (strcmp(cmd, "list") != 0 && strcmp(cmd, "check") != 0 && !is_mut) {
+        fprintf(stderr, "falsify: unknown command '%s'\n", cmd);
+        usage(stderr);
+        free(files);
+        return 2;
+    }
+    struct fk_err e;
+    if (fk_registry_scan(&c.reg, is_mut ? mutants_dir : plugins, c.cpu, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(files);
+        return 2;
+    }
+    for (int i = 0; i < c.reg.n; i++)
+        if (c.reg.e[i].status == FK_REFUSED)
+            fprintf(stderr, "falsify: refused %s\n", c.reg.e[i].why);
+    int rc;
+    if (strcmp(cmd, "list") == 0)
+        rc = cmd_list(&c, with_mutants, mutants_dir);
+    else if (is_mut)
+        rc = cmd_mutants(&c, files, nfiles);
+    else
+        rc = cmd_check(&c, files, nfiles);
+    fk_registry_free(&c.reg);
+    free(files);
+    return rc;
+}

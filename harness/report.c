@@ -1,0 +1,228 @@
+/* Verdict table and the CSV results (RFC 4180, written atomically). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "cpu.h"
+#include "stats.h"
+
+#ifndef FK_GIT_COMMIT
+#define FK_GIT_COMMIT "unknown"
+#endif
+
+static void fmt_num(char *buf, size_t n, double v)
+{
+    if (isnan(v))
+        snprintf(buf, n, "-");
+    else if (isinf(v))
+        snprintf(buf, n, "inf");
+    else
+        snprintf(buf, n, "%.3g", v);
+}
+
+void fk_print_table(const struct fk_run *run, FILE *f)
+{
+    fprintf(f, "\n%-26s %-6s %-26s %-12s %-10s %-21s %6s  %s\n", "hypothesis", "role", "kernel", "verdict", "figure",
+            "CI", "n", "worst shape / reason");
+    for (int i = 0; i < run->nh; i++) {
+        const struct fk_hrow *r = &run->h[i];
+        if (!r->aggregate)
+            continue;
+        char fig[32], lo[32], hi[32], ci[80];
+        fmt_num(fig, sizeof fig, r->figure);
+        fmt_num(lo, sizeof lo, r->lo);
+        fmt_num(hi, sizeof hi, r->hi);
+        if (isnan(r->lo))
+            snprintf(ci, sizeof ci, "-");
+        else
+            snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+        const char *unit = r->h->kind == FK_KIND_SPEEDUP ? "x" : "";
+        char figu[40];
+        snprintf(figu, sizeof figu, "%s%s", fig, isnan(r->figure) ? "" : unit);
+        fprintf(f, "%-26s %-6s %-26s %-12s %-10s %-21s %6lld  %s", r->h->id, fk_role_name(r->h->role), r->kernel,
+                fk_verdict_name(r->verdict), figu, ci, (long long)r->n, r->shape);
+        if (r->h->kind == FK_KIND_SPEEDUP && !isnan(r->median_a_ns))
+            fprintf(f, " (%.4g vs %.4g us)", r->median_a_ns * 1e-3, r->median_b_ns * 1e-3);
+        if (r->verdict != FK_SUPPORTED && r->reason[0])
+            fprintf(f, "\n%-26s   %s", "", r->reason);
+        fputc('\n', f);
+    }
+}
+
+/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
+static void csv_field(FILE *f, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
+static void csv_num(FILE *f, double v, int last)
+{
+    char buf[64];
+    if (isnan(v))
+        buf[0] = 0;
+    else if (isinf(v))
+        snprintf(buf, sizeof buf, "inf");
+    else
+        snprintf(buf, sizeof buf, "%.9g", v);
+    csv_field(f, buf, last);
+}
+
+static void csv_int(FILE *f, long long v, int last)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    csv_field(f, buf, last);
+}
+
+static void iso_date(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/kernels.csv", c->results_dir);
+    struct fk_atomic a;
+    if (fk_atomic_open(&a, path, e) != 0)
+        return -1;
+    FILE *f = a.f;
+    static const char *const cols[] = {
+        "kernel", "op", "weights", "acts", "isa", "rows", "cols", "batch", "threads", "cache", "status",
+        "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound", "seed",
+        "samples", "median_ns", "min_ns", "ci_lo_ns", "ci_hi_ns", "gbytes_per_s", "gops_per_s", "note",
+        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", "emulated"};
+    int ncols = (int)(sizeof cols / sizeof cols[0]);
+    for (int i = 0; i < ncols; i++)
+        csv_field(f, cols[i], i == ncols - 1);
+    for (int i = 0; i < run->nk; i++) {
+        const struct fk_krow *r = &run->k[i];
+        const struct fk_kernel *k = r->en->k;
+        const char *status = r->crashed ? "crashed" : !r->checked ? "timed" : r->correct ? "ok" : "wrong";
+        if (r->checked && !r->correct && !r->crashed && r->es.n == 0)
+            status = "error";
+        csv_field(f, k->name, 0);
+        csv_field(f, fk_op_name(k->op), 0);
+        csv_field(f, fk_format_name(k->weights), 0);
+        csv_field(f, fk_format_name(k->acts), 0);
+        csv_field(f, k->isa, 0);
+        csv_int(f, r->shape.rows, 0);
+        csv_int(f, r->shape.cols, 0);
+        csv_int(f, r->shape.batch, 0);
+        csv_int(f, r->threads, 0);
+        csv_field(f, r->cache == FK_CACHE_COLD ? "cold" : "hot", 0);
+        csv_field(f, status, 0);
+        int has_err = r->checked && r->es.n > 0;
+        csv_num(f, has_err && r->es.gauge_worst >= 0 ? r->es.gauge_max : NAN, 0);
+        csv_num(f, has_err && r->es.gauge_worst >= 0 ? r->es.gauge_p99 : NAN, 0);
+        csv_num(f, has_err && r->es.gauge_worst >= 0 ? (double)r->es.gauge_worst : NAN, 0);
+        csv_num(f, has_err ? r->es.ulp_max : NAN, 0);
+        csv_num(f, has_err ? (double)r->es.ulp_worst : NAN, 0);
+        csv_num(f, r->checked ? r->bound : NAN, 0);
+        csv_int(f, c->seed, 0);
+        csv_int(f, r->nns, 0);
+        double med = NAN, mn = NAN, lo = NAN, hi = NAN;
+        if (r->nns > 0) {
+            med = fk_median(r->ns, (size_t)r->nns);
+            mn = fk_quantile(r->ns, (size_t)r->nns, 0.0);
+            if (fk_quantile_ci(r->ns, (size_t)r->nns, 0.5, 0.05, &lo, &hi) != 0)
+                lo = hi = NAN;
+        }
+        struct fk_cost cost;
+        k->cost(&r->shape, &cost);
+        double bytes = cost.weight_bytes + cost.act_bytes + cost.out_bytes;
+        csv_num(f, med, 0);
+        csv_num(f, mn, 0);
+        csv_num(f, lo, 0);
+        csv_num(f, hi, 0);
+        csv_num(f, r->nns ? bytes / med : NAN, 0);
+        csv_num(f, r->nns ? cost.ops / med : NAN, 0);
+        csv_field(f, r->note, 0);
+        csv_field(f, c->machine, 0);
+        csv_field(f, c->cpu_model, 0);
+        csv_int(f, r->threads, 0);
+        csv_field(f, r->en->build, 0);
+        csv_field(f, r->en->path, 0);
+        csv_field(f, FK_GIT_COMMIT, 0);
+        csv_field(f, date, 0);
+        csv_field(f, (k->flags & FK_KERNEL_EMULATED) ? "yes" : "no", 1);
+    }
+    if (fk_atomic_commit(&a, e) != 0)
+        return -1;
+    return 0;
+}
+
+static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/hypotheses.csv", c->results_dir);
+    struct fk_atomic a;
+    if (fk_atomic_open(&a, path, e) != 0)
+        return -1;
+    FILE *f = a.f;
+    static const char *const cols[] = {"id", "kind", "role", "kernel", "baseline", "shape", "aggregate", "threads",
+                                       "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold", "metric",
+                                       "subject_median_ns", "baseline_median_ns", "reason", "claim", "source",
+                                       "file", "machine", "git_commit", "date"};
+    int ncols = (int)(sizeof cols / sizeof cols[0]);
+    for (int i = 0; i < ncols; i++)
+        csv_field(f, cols[i], i == ncols - 1);
+    for (int i = 0; i < run->nh; i++) {
+        const struct fk_hrow *r = &run->h[i];
+        const struct fk_hypo *h = r->h;
+        char loc[300];
+        snprintf(loc, sizeof loc, "%s:%d", h->file, h->line);
+        csv_field(f, h->id, 0);
+        csv_field(f, fk_kind_name(h->kind), 0);
+        csv_field(f, fk_role_name(h->role), 0);
+        csv_field(f, r->kernel, 0);
+        csv_field(f, h->baseline, 0);
+        csv_field(f, r->shape, 0);
+        csv_field(f, r->aggregate ? "yes" : "no", 0);
+        csv_int(f, r->threads, 0);
+        csv_field(f, fk_verdict_name(r->verdict), 0);
+        csv_num(f, r->figure, 0);
+        csv_num(f, r->lo, 0);
+        csv_num(f, r->hi, 0);
+        csv_int(f, r->n, 0);
+        csv_num(f, h->threshold, 0);
+        csv_field(f, h->kind == FK_KIND_SPEEDUP ? "speedup" : h->metric, 0);
+        csv_num(f, r->median_a_ns, 0);
+        csv_num(f, r->median_b_ns, 0);
+        csv_field(f, r->reason, 0);
+        csv_field(f, h->claim, 0);
+        csv_field(f, h->source, 0);
+        csv_field(f, loc, 0);
+        csv_field(f, c->machine, 0);
+        csv_field(f, FK_GIT_COMMIT, 0);
+        csv_field(f, date, 1);
+    }
+    return fk_atomic_commit(&a, e);
+}
+
+int fk_write_results(const struct fk_ctx *c, const struct fk_run *run, struct fk_err *e)
+{
+    char date[32];
+    iso_date(date, sizeof date);
+    if (fk_mkdirs(c->results_dir, e) != 0)
+        return -1;
+    if (write_kernels(c, run, date, e) != 0)
+        return -1;
+    return write_hypotheses(c, run, date, e);
+}

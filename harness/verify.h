@@ -1,0 +1,79 @@
+/* Oracle cases, kernel instances bound to them, and error metrics. */
+#ifndef FK_VERIFY_H
+#define FK_VERIFY_H
+
+#include <stdint.h>
+
+#include "../kernels/kernel.h"
+#include "npy.h"
+#include "util.h"
+
+/* One oracle case: op, shape, seed; inputs and the float64 reference for
+ * the formats a kernel sees (see oracle/gen.py). */
+struct fk_case {
+    enum fk_op op;
+    struct fk_shape shape;
+    unsigned seed;
+    enum fk_format wf, af;
+    char dir[600];
+    struct fk_npy w;      /* pack input, f32 (shape per op) */
+    struct fk_npy x;      /* activations, f32 */
+    struct fk_npy ref;    /* float64 reference for (wf, af) */
+    struct fk_npy gauge;  /* float64 sum |W||x| per output; count 0 for elementwise ops */
+};
+
+/* Oracle case directory name: "<op>-RxCxB-s<seed>". */
+void fk_case_name(enum fk_op op, const struct fk_shape *s, unsigned seed, char *buf, size_t n);
+/* Oracle spec for gen.py: "op:RxCxB:seed:wf:af". */
+void fk_case_spec(enum fk_op op, const struct fk_shape *s, unsigned seed, enum fk_format wf,
+                  enum fk_format af, char *buf, size_t n);
+/* Whether the case's reference files exist. */
+int fk_case_present(const char *oracle_dir, enum fk_op op, const struct fk_shape *s, unsigned seed,
+                    enum fk_format wf, enum fk_format af);
+
+int fk_case_load(struct fk_case *c, const char *oracle_dir, enum fk_op op, const struct fk_shape *s,
+                 unsigned seed, enum fk_format wf, enum fk_format af, struct fk_err *e);
+void fk_case_free(struct fk_case *c);
+
+/* A kernel bound to a case: packed operand, scratch and output buffers. */
+struct fk_inst {
+    const struct fk_kernel *k;
+    struct fk_args a;
+    void *packed;
+    size_t packed_bytes;
+    int64_t out_count;     /* floats in a.y */
+    struct fk_cost cost;
+};
+
+/* Packs (untimed) and allocates.  x is copied so instances never share
+ * writable memory. */
+int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_case *c, struct fk_err *e);
+void fk_inst_free(struct fk_inst *in);
+/* One single-threaded call: prepare, then run over all rows. */
+void fk_inst_call(const struct fk_inst *in);
+/* prepare, then run over [0, rows) in pieces of `piece` rows (tests). */
+void fk_inst_call_split(const struct fk_inst *in, int64_t piece);
+
+/* Error of outputs y against the float64 reference.
+ *   gauge (reductions): rho_i = |y_i - z_i| / (2^-24 * g_i)   (g_i = 0: rho = 0 if exact, else inf)
+ *   ulp:                |y_i - z_i| / ulp32(z_i), ulp32(z) = 2^(max(floor(log2|z|), -126) - 23)
+ * A non-finite y_i counts as infinite error. */
+struct fk_errstats {
+    int64_t n;
+    double gauge_max, gauge_p99;
+    int64_t gauge_worst;   /* index of gauge_max, -1 if no gauge */
+    double ulp_max;
+    int64_t ulp_worst;
+    int64_t nonfinite;
+};
+void fk_error_stats(const float *y, const double *ref, const double *gauge, int64_t n, struct fk_errstats *s);
+
+/* The correctness gate: the bound no correct kernel can exceed, by op.
+ * Reductions: the worst-case rounding bound of any summation order of K
+ * products, gamma_K = K u / (1 - K u), in gauge units (u = 2^-24), plus 2
+ * roundings for output and scale.  metric says which statistic it bounds. */
+double fk_gate_bound(const struct fk_kernel *k, const struct fk_shape *s, const char **metric);
+/* Whether stats pass the gate. */
+int fk_gate_pass(const struct fk_kernel *k, const struct fk_shape *s, const struct fk_errstats *st);
+
+#endif
