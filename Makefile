@@ -21,7 +21,7 @@ FLAGS_avx512     = -O3 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -
 FLAGS_avx512vnni = $(FLAGS_avx512) -mavx512vnni
 FLAGS_avxvnni    = -O3 -mavxvnni -mavx2 -mfma -mf16c
 FLAGS_default    = -O2
-PLUGIN_CFLAGS    = $(CSTD) $(WARN) -g -fPIC -shared -fvisibility=hidden
+PLUGIN_CFLAGS    = $(CSTD) $(WARN) -g -fPIC -shared -fvisibility=hidden -ffp-contract=off
 
 isa_of    = $(lastword $(subst _, ,$(basename $(notdir $1))))
 flags_of  = $(if $(filter undefined,$(origin FLAGS_$(call isa_of,$1))),$(FLAGS_default),$(FLAGS_$(call isa_of,$1)))

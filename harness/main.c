@@ -1,8 +1,8 @@
 /* falsify: benchmarks and falsifies claims about CPU LLM-inference kernels.
  *
  *   falsify list    [--mutants]           plugins, runnable or skipped and why
- *   falsify check   [hypotheses/*.ini]    correctness, verdicts, results/<machine>/
- *   falsify mutants [hypotheses/*.ini]    every mutant must be caught
+ *   falsify check   [hypotheses/NAME.ini ...]    correctness, verdicts, results/<machine>/
+ *   falsify mutants [hypotheses/NAME.ini ...]    every mutant must be caught
  */
 #include <glob.h>
 #include <stdio.h>

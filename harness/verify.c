@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry.h"
 #include "stats.h"
@@ -39,29 +40,51 @@ int fk_case_present(const char *oracle_dir, enum fk_op op, const struct fk_shape
     return stat(path, &st) == 0;
 }
 
-/* Expected input shapes per op, from kernel.h. */
-static int expect_inputs(const struct fk_case *c, struct fk_err *e)
+int fk_op_layout(enum fk_op op, const struct fk_shape *s, struct fk_op_layout *l)
 {
-    const struct fk_shape *s = &c->shape;
+    int64_t r = s->rows, c = s->cols, b = s->batch;
+    struct fk_op_layout z = {0, 0, 0, 0, 0};
+    switch (op) {
+    case FK_OP_GEMV:      z = (struct fk_op_layout){r * c, c, 0, r, 1}; break;
+    case FK_OP_GEMM:      z = (struct fk_op_layout){r * c, b * c, 0, b * r, 1}; break;
+    case FK_OP_DOT:       z = (struct fk_op_layout){c, c, 0, 1, 1}; break;
+    case FK_OP_RMSNORM:   z = (struct fk_op_layout){c, r * c, 0, r * c, 0}; break;
+    case FK_OP_SOFTMAX:   z = (struct fk_op_layout){0, r * c, 0, r * c, 0}; break;
+    case FK_OP_SWIGLU:    z = (struct fk_op_layout){0, r * c, r * c, r * c, 0}; break;
+    case FK_OP_ROPE:      z = (struct fk_op_layout){0, r * c, 0, r * c, 0}; break;
+    case FK_OP_ATTENTION: z = (struct fk_op_layout){2 * r * b * c, r * c, 0, r * c, 1}; break;
+    default: return -1;
+    }
+    *l = z;
+    return 0;
+}
+
+int64_t fk_op_output_row(enum fk_op op, const struct fk_shape *s, int64_t i)
+{
+    if (op == FK_OP_GEMM)
+        return i % s->rows;          /* Y is (batch, rows): run(r0, r1) owns columns */
+    struct fk_op_layout l;
+    if (fk_op_layout(op, s, &l) != 0 || l.y == 0)
+        return 0;
+    return i / (l.y / s->rows);      /* row-major: y/rows outputs per row */
+}
+
+/* Reads dir/file into a; optional files may be absent (count 0). */
+static int load_npy(const char *dir, const char *file, struct fk_npy *a, int optional, const char *descr,
+                    int64_t count, struct fk_err *e)
+{
     char path[1024];
-    switch (c->op) {
-    case FK_OP_GEMV: {
-        int64_t ws[2] = {s->rows, s->cols}, xs[1] = {s->cols}, ys[1] = {s->rows};
-        snprintf(path, sizeof path, "%s/w.npy", c->dir);
-        if (fk_npy_expect(&c->w, path, "<f4", 2, ws, e))
-            return -1;
-        snprintf(path, sizeof path, "%s/x.npy", c->dir);
-        if (fk_npy_expect(&c->x, path, "<f4", 1, xs, e))
-            return -1;
-        snprintf(path, sizeof path, "%s/ref-%s-%s.npy", c->dir, fk_format_name(c->wf), fk_format_name(c->af));
-        if (fk_npy_expect(&c->ref, path, "<f8", 1, ys, e))
-            return -1;
-        snprintf(path, sizeof path, "%s/gauge-%s-%s.npy", c->dir, fk_format_name(c->wf), fk_format_name(c->af));
-        return fk_npy_expect(&c->gauge, path, "<f8", 1, ys, e);
-    }
-    default:
-        return fk_fail(e, "%s: op '%s' has no oracle case layout yet", c->dir, fk_op_name(c->op));
-    }
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (optional && access(path, F_OK) != 0)
+        return 0;
+    if (fk_npy_read(path, a, e) != 0)
+        return -1;
+    if (strcmp(a->descr, descr) != 0)
+        return fk_fail(e, "%s: dtype %s, expected %s", path, a->descr, descr);
+    if (count >= 0 && a->count != count)
+        return fk_fail(e, "%s: %lld elements, the op needs %lld for this shape", path, (long long)a->count,
+                       (long long)count);
+    return 0;
 }
 
 int fk_case_load(struct fk_case *c, const char *oracle_dir, enum fk_op op, const struct fk_shape *s,
@@ -73,24 +96,39 @@ int fk_case_load(struct fk_case *c, const char *oracle_dir, enum fk_op op, const
     c->seed = seed;
     c->wf = wf;
     c->af = af;
-    char name[200], path[1024];
+    if (fk_op_layout(op, s, &c->lay) != 0)
+        return fk_fail(e, "op %d has no operand layout", (int)op);
+    char name[200], file[64], file32[64];
     fk_case_name(op, s, seed, name, sizeof name);
     snprintf(c->dir, sizeof c->dir, "%s/%s", oracle_dir, name);
     const char *fw = fk_format_name(wf), *fa = fk_format_name(af);
-    struct {
-        struct fk_npy *dst;
-        char file[64];
-    } files[4] = {{&c->w, "w.npy"}, {&c->x, "x.npy"}, {&c->ref, ""}, {&c->gauge, ""}};
-    snprintf(files[2].file, sizeof files[2].file, "ref-%s-%s.npy", fw, fa);
-    snprintf(files[3].file, sizeof files[3].file, "gauge-%s-%s.npy", fw, fa);
-    for (int i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", c->dir, files[i].file);
-        if (fk_npy_read(path, files[i].dst, e) != 0) {
-            fk_case_free(c);
-            return -1;
-        }
+    const struct fk_op_layout *l = &c->lay;
+    int rc = 0;
+    if (l->w)
+        rc |= load_npy(c->dir, "w.npy", &c->w, 0, "<f4", l->w, e);
+    if (!rc && wf != FK_FMT_F32 && wf != FK_FMT_NONE && l->w) {
+        snprintf(file, sizeof file, "w-%s.npy", fw);
+        rc |= load_npy(c->dir, file, &c->wq, 0, "|u1", -1, e);
     }
-    if (expect_inputs(c, e) != 0) {
+    if (!rc)
+        rc |= load_npy(c->dir, "x.npy", &c->x, 0, "<f4", l->x, e);
+    if (!rc && l->x2)
+        rc |= load_npy(c->dir, "x2.npy", &c->x2, 0, "<f4", l->x2, e);
+    if (!rc)
+        rc |= load_npy(c->dir, "params.npy", &c->params, 1, "<f8", 4, e);
+    snprintf(file, sizeof file, "ref-%s-%s.npy", fw, fa);
+    snprintf(file32, sizeof file32, "ref-f32-f32.npy");
+    if (!rc)
+        rc |= load_npy(c->dir, file, &c->ref, 0, "<f8", l->y, e);
+    if (!rc)
+        rc |= load_npy(c->dir, file32, &c->ref32, 0, "<f8", l->y, e);
+    if (!rc && l->reduction) {
+        snprintf(file, sizeof file, "gauge-%s-%s.npy", fw, fa);
+        rc |= load_npy(c->dir, file, &c->gauge, 0, "<f8", l->y, e);
+        if (!rc)
+            rc |= load_npy(c->dir, "gauge-f32-f32.npy", &c->gauge32, 0, "<f8", l->y, e);
+    }
+    if (rc) {
         fk_case_free(c);
         return -1;
     }
@@ -100,9 +138,14 @@ int fk_case_load(struct fk_case *c, const char *oracle_dir, enum fk_op op, const
 void fk_case_free(struct fk_case *c)
 {
     fk_npy_free(&c->w);
+    fk_npy_free(&c->wq);
     fk_npy_free(&c->x);
+    fk_npy_free(&c->x2);
+    fk_npy_free(&c->params);
     fk_npy_free(&c->ref);
     fk_npy_free(&c->gauge);
+    fk_npy_free(&c->ref32);
+    fk_npy_free(&c->gauge32);
 }
 
 int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_case *c, struct fk_err *e)
@@ -117,7 +160,7 @@ int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_
                  (long long)c->shape.batch);
         return fk_fail(e, "shape %s invalid for %s: %s", sh, k->name, why.msg);
     }
-    if (k->pack) {
+    if (k->pack && c->w.count) {
         in->packed_bytes = k->packed_size(&c->shape);
         in->packed = fk_alloc(in->packed_bytes);
         if (!in->packed)
@@ -141,6 +184,17 @@ int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_
     }
     memcpy(x, c->x.data, (size_t)c->x.count * sizeof(float));
     in->a.x = x;
+    if (c->x2.count) {
+        float *x2 = fk_alloc((size_t)c->x2.count * sizeof(float));
+        if (!x2) {
+            fk_inst_free(in);
+            return fk_fail(e, "%s: out of memory for buffers", k->name);
+        }
+        memcpy(x2, c->x2.data, (size_t)c->x2.count * sizeof(float));
+        in->a.x2 = x2;
+    }
+    for (int i = 0; i < 4 && i < c->params.count; i++)
+        in->a.param[i] = (float)((const double *)c->params.data)[i];
     k->cost(&c->shape, &in->cost);
     return 0;
 }
@@ -149,6 +203,7 @@ void fk_inst_free(struct fk_inst *in)
 {
     fk_free(in->packed);
     fk_free((void *)in->a.x);
+    fk_free((void *)in->a.x2);
     fk_free(in->a.scratch);
     fk_free(in->a.y);
     memset(in, 0, sizeof *in);

@@ -8,18 +8,36 @@
 #include "npy.h"
 #include "util.h"
 
-/* One oracle case: op, shape, seed; inputs and the float64 reference for
+/* Element counts of an op's operands for a shape (kernel.h conventions). */
+struct fk_op_layout {
+    int64_t w;          /* pack input floats (0: the op has none) */
+    int64_t x;          /* primary input floats */
+    int64_t x2;         /* second input floats (0: none) */
+    int64_t y;          /* outputs */
+    int reduction;      /* outputs are reductions: gauge metric applies */
+};
+int fk_op_layout(enum fk_op op, const struct fk_shape *s, struct fk_op_layout *l);
+/* Which partition row ([0, rows)) output element i belongs to. */
+int64_t fk_op_output_row(enum fk_op op, const struct fk_shape *s, int64_t i);
+
+/* One oracle case: op, shape, seed; inputs and the float64 references for
  * the formats a kernel sees (see oracle/gen.py). */
 struct fk_case {
     enum fk_op op;
     struct fk_shape shape;
     unsigned seed;
     enum fk_format wf, af;
+    struct fk_op_layout lay;
     char dir[600];
-    struct fk_npy w;      /* pack input, f32 (shape per op) */
+    struct fk_npy w;      /* pack input, f32 (count 0 if the op has none) */
+    struct fk_npy wq;     /* GGML blocks of w in format wf, uint8 (quantized wf only) */
     struct fk_npy x;      /* activations, f32 */
-    struct fk_npy ref;    /* float64 reference for (wf, af) */
-    struct fk_npy gauge;  /* float64 sum |W||x| per output; count 0 for elementwise ops */
+    struct fk_npy x2;     /* second input, f32 (count 0 if none) */
+    struct fk_npy params; /* float64[4] op parameters (count 0 if none) */
+    struct fk_npy ref;    /* float64 reference for (wf, af): kernel arithmetic error */
+    struct fk_npy gauge;  /* float64 error scale per output (count 0 for elementwise ops) */
+    struct fk_npy ref32;  /* float64 reference for f32 operands: quantization error */
+    struct fk_npy gauge32;
 };
 
 /* Oracle case directory name: "<op>-RxCxB-s<seed>". */

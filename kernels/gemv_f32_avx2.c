@@ -13,8 +13,7 @@
 
 #include "gemv_f32.h"
 
-/* Loading 8 (or 4) entries from tail_mask + 8 - n gives n all-ones lanes,
- * n in [0, 8] (or [0, 4]). */
+/* Loading 8 entries from tail_mask + 8 - n gives n all-ones lanes, n in [0, 8]. */
 static const int32_t tail_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                       0,  0,  0,  0,  0,  0,  0,  0};
 
@@ -84,8 +83,15 @@ static void gemv_f32_avx2__run(const struct fk_args *a, int64_t r0, int64_t r1)
 
         const __m128 sums = hsum4_256(_mm256_add_ps(acc0a, acc0b), _mm256_add_ps(acc1a, acc1b),
                                       _mm256_add_ps(acc2a, acc2b), _mm256_add_ps(acc3a, acc3b));
-        const int64_t nvalid = r1 - r < 4 ? r1 - r : 4;  /* rows of this pass in [r0, r1) */
-        _mm_maskstore_ps(y + r, _mm_loadu_si128((const __m128i *)(tail_mask + 8 - nvalid)), sums);
+        if (r + 4 <= r1) {
+            _mm_storeu_ps(y + r, sums);
+        } else {
+            /* 1-3 rows left; vmaskmovps stores are microcoded on AMD, so spill */
+            float part[4];
+            _mm_storeu_ps(part, sums);
+            for (int64_t i = 0; r + i < r1; i++)
+                y[r + i] = part[i];
+        }
     }
 }
 

@@ -4,17 +4,25 @@
 Python 3 + NumPy only.  Each case is one directory under --out:
 
     <op>-<rows>x<cols>x<batch>-s<seed>/
-        w.npy      pack input, float32        (gemv: (rows, cols))
-        x.npy      activations, float32       (gemv: (cols,))
-        ref-<wf>-<af>.npy    float64 reference on the operands as the kernel sees
-                             them: weights in format wf, activations in af
-                             (f32-f32: the plain product of w and x)
-        gauge-<wf>-<af>.npy  float64 sum_j |W_ij| |x_j| per output (reductions):
-                             the scale of the normalised error
+        w.npy        pack input, float32 (shape per op, see kernels/kernel.h);
+                     absent for ops without a packed operand
+        x.npy        primary input, float32
+        x2.npy       second input, float32 (swiglu b), if the op has one
+        params.npy   float64[4] op parameters (kernel.h fk_args.param), if any
+        w-<wf>.npy   uint8 GGML blocks of w in format wf (quantized wf only):
+                     the bytes the C pack must reproduce exactly
+        ref-<wf>-<af>.npy    float64 reference on the operands as the kernel
+                             sees them: weights in format wf, activations in
+                             af (f32-f32: the plain product of w and x)
+        gauge-<wf>-<af>.npy  float64 error scale per output (reductions):
+                             sum_j |W_ij| |x_j| for GEMV, so that
                              rho_i = |y_i - ref_i| / (2^-24 * gauge_i)
 
-Inputs are uniform in [-1, 1) from numpy's PCG64 seeded with
-(seed, op id, rows, cols, batch), so a case is reproducible from its name.
+ref-f32-f32 is always written too: against it a quantized kernel's error is
+the quantization error of its format (reported, not gated).
+
+Inputs come from numpy's PCG64 seeded with (seed, op id, rows, cols,
+batch), so a case is reproducible from its name.
 Usage: gen.py --out DIR SPEC...  with SPEC = op:RxCxB:seed:wf:af,
 e.g. gemv:64x64x1:1:f32:f32
 """
@@ -24,7 +32,20 @@ import sys
 
 import numpy as np
 
-OPS = {"gemv": 1}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import formats  # noqa: E402
+import ops_matvec  # noqa: E402
+
+try:
+    import ops_decode  # noqa: E402
+except ImportError:  # the decode ops module is optional until it exists
+    ops_decode = None
+
+# op name -> (id used in the seed, module with inputs()/refs())
+OPS = {name: (i, ops_matvec) for name, i in ops_matvec.OP_IDS.items()}
+if ops_decode is not None:
+    OPS.update({name: (i, ops_decode) for name, i in ops_decode.OP_IDS.items()})
 
 
 def write_npy(path, arr):
@@ -35,29 +56,6 @@ def write_npy(path, arr):
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-FORMATS = {"f32"}
-
-
-def gemv_inputs(rng, rows, cols):
-    w = rng.uniform(-1.0, 1.0, size=(rows, cols)).astype(np.float32)
-    x = rng.uniform(-1.0, 1.0, size=cols).astype(np.float32)
-    return {"w": w, "x": x}
-
-
-def as_seen(arr, fmt):
-    """float64 values of arr as a kernel sees them in format fmt."""
-    if fmt == "f32":
-        return arr.astype(np.float64)
-    raise SystemExit("oracle: format '%s' not supported yet" % fmt)
-
-
-def gemv_refs(inputs, wf, af):
-    w64 = as_seen(inputs["w"], wf)
-    x64 = as_seen(inputs["x"], af)
-    tag = "%s-%s" % (wf, af)
-    return {"ref-" + tag: w64 @ x64, "gauge-" + tag: np.abs(w64) @ np.abs(x64)}
 
 
 def parse_spec(spec):
@@ -72,35 +70,44 @@ def parse_spec(spec):
                          "e.g. gemv:64x64x1:1:f32:f32" % spec)
 
 
+def make_case(out, spec):
+    op, (rows, cols, batch), seed, wf, af = parse_spec(spec)
+    if op not in OPS:
+        raise SystemExit("oracle: unknown op '%s' in '%s' (known: %s)" % (op, spec, " ".join(sorted(OPS))))
+    for fmt in (wf, af):
+        if fmt not in formats.FORMATS:
+            raise SystemExit("oracle: unknown format '%s' in '%s' (known: %s)"
+                             % (fmt, spec, " ".join(sorted(formats.FORMATS))))
+    op_id, module = OPS[op]
+    d = os.path.join(out, "%s-%dx%dx%d-s%d" % (op, rows, cols, batch, seed))
+    os.makedirs(d, exist_ok=True)
+    tag = "%s-%s" % (wf, af)
+    if os.path.exists(os.path.join(d, "ref-%s.npy" % tag)) and \
+            os.path.exists(os.path.join(d, "ref-f32-f32.npy")):
+        return
+    rng = np.random.Generator(np.random.PCG64([seed, op_id, rows, cols, batch]))
+    shape = (rows, cols, batch)
+    inputs = module.inputs(op, rng, shape)
+    if not os.path.exists(os.path.join(d, "x.npy")):
+        for key, arr in inputs.items():
+            write_npy(os.path.join(d, key + ".npy"), arr)
+    if wf not in ("f32", "none") and "w" in inputs:
+        write_npy(os.path.join(d, "w-%s.npy" % wf), formats.quantize(inputs["w"], wf))
+    # references last: ref-<tag> marks the case complete
+    for pair in sorted({("f32", "f32"), (wf, af)}, key=lambda p: p != ("f32", "f32")):
+        refs = module.refs(op, inputs, shape, pair[0], pair[1])
+        for key in sorted(refs, reverse=True):  # gauge before ref
+            write_npy(os.path.join(d, key + ".npy"), refs[key])
+    print("oracle: wrote %s (%s)" % (d, tag), file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory for case folders")
     ap.add_argument("specs", nargs="+")
     args = ap.parse_args()
     for spec in args.specs:
-        op, (rows, cols, batch), seed, wf, af = parse_spec(spec)
-        if op not in OPS:
-            raise SystemExit("oracle: unknown op '%s' in '%s' (known: %s)" % (op, spec, " ".join(OPS)))
-        for fmt in (wf, af):
-            if fmt not in FORMATS:
-                raise SystemExit("oracle: unknown format '%s' in '%s' (known: %s)"
-                                 % (fmt, spec, " ".join(sorted(FORMATS))))
-        name = "%s-%dx%dx%d-s%d" % (op, rows, cols, batch, seed)
-        d = os.path.join(args.out, name)
-        os.makedirs(d, exist_ok=True)
-        tag = "%s-%s" % (wf, af)
-        if os.path.exists(os.path.join(d, "ref-%s.npy" % tag)):
-            continue
-        rng = np.random.Generator(np.random.PCG64([seed, OPS[op], rows, cols, batch]))
-        inputs = gemv_inputs(rng, rows, cols)
-        if not os.path.exists(os.path.join(d, "x.npy")):
-            for key, arr in inputs.items():
-                write_npy(os.path.join(d, key + ".npy"), arr)
-        # references last: their presence marks the case complete
-        refs = gemv_refs(inputs, wf, af)
-        for key in sorted(refs, reverse=True):  # gauge before ref
-            write_npy(os.path.join(d, key + ".npy"), refs[key])
-        print("oracle: wrote %s (%s)" % (d, tag), file=sys.stderr)
+        make_case(args.out, spec)
 
 
 if __name__ == "__main__":

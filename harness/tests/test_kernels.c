@@ -41,9 +41,8 @@ static void check_range_discipline(const struct fk_inst *in, int64_t r0, int64_t
     if (k->prepare)
         k->prepare(&in->a);
     k->run(&in->a, r0, r1);
-    int64_t per_row = in->out_count / in->a.shape.rows;
     for (int64_t i = 0; i < in->out_count; i++) {
-        int64_t row = i / per_row;
+        int64_t row = fk_op_output_row(k->op, &in->a.shape, i);
         if (row < r0 || row >= r1) {
             if (!isnan(in->a.y[i]))
                 fail_msg("%s wrote output %lld outside its rows [%lld, %lld)", k->name, (long long)i, (long long)r0,
