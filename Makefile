@@ -56,16 +56,21 @@ deps-build:
 
 $(BUILD)/obj/%.o: harness/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(HARNESS_CFLAGS) -c $< -o $@
+	$(CC) $(HARNESS_CFLAGS) $(PROBE_FLAGS_$*) -c $< -o $@
+
+# The machine-ceiling probes are the only harness files built with ISA
+# flags; the harness calls them only after checking the CPU (harness/probe.h).
+PROBE_FLAGS_probe_avx2   = -mavx2 -mfma
+PROBE_FLAGS_probe_avx512 = -mavx512f -mavx512bw -mavx512vnni
 
 $(BUILD)/falsify: $(BUILD)/obj/main.o $(LIB_OBJS)
 	$(CC) $^ -o $@ $(HARNESS_LIBS)
 
-$(BUILD)/kernels/%.so: kernels/%.c kernels/kernel.h
+$(BUILD)/kernels/%.so: kernels/%.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
 
-$(BUILD)/mutants/%.so: kernels/mutants/%.c kernels/kernel.h
+$(BUILD)/mutants/%.so: kernels/mutants/%.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
 

@@ -11,21 +11,10 @@
 
 #include "sandbox.h"
 #include "stats.h"
+#include "timed.h"
 #include "timing.h"
 
 extern char **environ;
-
-/* Speedup decisions: looks after these numbers of pairs, alpha split evenly
- * (Bonferroni) so the chance of any wrong decision over all looks <= alpha. */
-static const int look_pairs[] = {10, 20, 40, 80, 160, 320};
-#define N_LOOKS ((int)(sizeof look_pairs / sizeof look_pairs[0]))
-#define ALPHA 0.05
-
-const char *fk_verdict_name(enum fk_verdict v)
-{
-    static const char *const names[] = {"SUPPORTED", "FALSIFIED", "INCONCLUSIVE", "UNTESTABLE"};
-    return (v >= FK_SUPPORTED && v <= FK_UNTESTABLE) ? names[v] : "?";
-}
 
 /* ---------------------------------------------------------------- oracle */
 
@@ -257,183 +246,6 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
     fk_job_out_free(&out);
 }
 
-/* ---------------------------------------------------------- speedup job */
-
-struct speed_job {
-    const struct fk_ctx *c;
-    const struct fk_entry *a, *b;   /* subject, baseline */
-    struct fk_shape shape;
-    const struct fk_hypo *h;
-};
-
-static void call_inst(void *p) { fk_inst_call(p); }
-
-/* log(t_b / t_a) per pair, the speedup of a over b. */
-static void log_ratios(const double *ta, const double *tb, int n, double *out)
-{
-    for (int i = 0; i < n; i++)
-        out[i] = log(tb[i] / ta[i]);
-}
-
-/* Median speedup and CI at level alpha_look; verdict against threshold. */
-static enum fk_verdict judge_speedup(const double *lr, int n, double threshold, double *fig, double *lo, double *hi)
-{
-    double l, h;
-    *fig = exp(fk_median(lr, (size_t)n));
-    int ok = fk_quantile_ci(lr, (size_t)n, 0.5, ALPHA / N_LOOKS, &l, &h) == 0;
-    *lo = exp(l);
-    *hi = exp(h);
-    if (!ok)
-        return FK_INCONCLUSIVE;
-    if (*lo >= threshold)
-        return FK_SUPPORTED;
-    if (*hi < threshold)
-        return FK_FALSIFIED;
-    return FK_INCONCLUSIVE;
-}
-
-static int speed_child(void *vctx, int fd)
-{
-    struct speed_job *j = vctx;
-    const struct fk_entry *en[2] = {j->a, j->b};
-    struct fk_case cs[2];
-    struct fk_inst in[2];
-    struct fk_err e;
-    char what[128];
-    fk_shape_format(&j->shape, what, sizeof what);
-    for (int s = 0; s < 2; s++) {
-        const struct fk_kernel *k = en[s]->k;
-        if (fk_case_load(&cs[s], j->c->oracle_dir, k->op, &j->shape, j->c->seed, k->weights, k->acts, &e) != 0 ||
-            fk_inst_init(&in[s], k, &cs[s], &e) != 0) {
-            fk_send_fail(fd, k->name, e.msg);
-            return -1;
-        }
-    }
-    int64_t reps[2];
-    for (int s = 0; s < 2; s++) {
-        fk_send_begin(fd, en[s]->k->name, what);
-        reps[s] = fk_calibrate(call_inst, &in[s]);
-        fk_send_end(fd, en[s]->k->name);
-    }
-    struct fk_rng rng;
-    fk_rng_seed(&rng, j->c->rng_seed ^ (uint64_t)(j->shape.rows * 1000003 + j->shape.cols));
-    int max_pairs = look_pairs[N_LOOKS - 1];
-    double *t[2], *lr;
-    t[0] = malloc((size_t)max_pairs * sizeof(double));
-    t[1] = malloc((size_t)max_pairs * sizeof(double));
-    lr = malloc((size_t)max_pairs * sizeof(double));
-    if (!t[0] || !t[1] || !lr) {
-        fk_send_fail(fd, en[0]->k->name, "out of memory for samples");
-        return -1;
-    }
-    uint64_t t0 = fk_now_ns();
-    int look = 0;
-    for (int i = 0; i < max_pairs; i++) {
-        int first = (int)(fk_rng_next(&rng) & 1);  /* randomised order within the pair */
-        for (int q = 0; q < 2; q++) {
-            int s = q == 0 ? first : 1 - first;
-            fk_send_begin(fd, en[s]->k->name, what);
-            t[s][i] = fk_sample(call_inst, &in[s], reps[s]);
-            fk_send_end(fd, en[s]->k->name);
-            struct fk_msg m;
-            memset(&m, 0, sizeof m);
-            m.type = FK_MSG_SAMPLE;
-            snprintf(m.kernel, sizeof m.kernel, "%s", en[s]->k->name);
-            m.v[0] = t[s][i];
-            m.i[0] = i;
-            m.i[1] = reps[s];
-            m.i[2] = s;
-            fk_send(fd, &m);
-        }
-        if (i + 1 == look_pairs[look]) {
-            double fig, lo, hi;
-            log_ratios(t[0], t[1], i + 1, lr);
-            enum fk_verdict v = judge_speedup(lr, i + 1, j->h->threshold, &fig, &lo, &hi);
-            look++;
-            double elapsed_s = (double)(fk_now_ns() - t0) * 1e-9;
-            if (v != FK_INCONCLUSIVE || look == N_LOOKS || elapsed_s > j->h->budget_s)
-                break;
-        }
-    }
-    free(t[0]);
-    free(t[1]);
-    free(lr);
-    for (int s = 0; s < 2; s++) {
-        fk_inst_free(&in[s]);
-        fk_case_free(&cs[s]);
-    }
-    return 0;
-}
-
-static void run_speedup(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h, const struct fk_entry *a,
-                        const struct fk_entry *b, const struct fk_shape *s, struct fk_hrow *hr)
-{
-    struct speed_job j = {c, a, b, *s, h};
-    struct fk_job_out out;
-    struct fk_err e;
-    if (fk_sandbox(speed_child, &j, &out, &e) != 0) {
-        hr->verdict = FK_UNTESTABLE;
-        snprintf(hr->reason, sizeof hr->reason, "could not run: %s", e.msg);
-        return;
-    }
-    int cap = 0;
-    for (int i = 0; i < out.n; i++)
-        if (out.m[i].type == FK_MSG_SAMPLE && out.m[i].i[0] + 1 > cap)
-            cap = (int)out.m[i].i[0] + 1;
-    double *ta = calloc((size_t)cap + 1, sizeof *ta), *tb = calloc((size_t)cap + 1, sizeof *tb);
-    double *lr = calloc((size_t)cap + 1, sizeof *lr);
-    /* create both rows first: a create may move the array */
-    krow_get(run, a, s, 1, h->cache, 1);
-    struct fk_krow *kb = krow_get(run, b, s, 1, h->cache, 1);
-    struct fk_krow *ka = krow_get(run, a, s, 1, h->cache, 0);
-    for (int i = 0; i < out.n; i++) {
-        const struct fk_msg *m = &out.m[i];
-        if (m->type == FK_MSG_FAIL)
-            snprintf(hr->reason, sizeof hr->reason, "%s: %s", m->kernel, m->text);
-        if (m->type != FK_MSG_SAMPLE)
-            continue;
-        (m->i[2] == 0 ? ta : tb)[m->i[0]] = m->v[0];
-        krow_add_ns(m->i[2] == 0 ? ka : kb, m->v[0]);
-    }
-    /* complete pairs only */
-    int n = 0;
-    while (n < cap && ta[n] > 0 && tb[n] > 0)
-        n++;
-    if (out.crashed) {
-        hr->verdict = FK_UNTESTABLE;
-        snprintf(hr->reason, sizeof hr->reason, "crashed: %s (%s); %d pairs kept", out.where,
-                 out.signal ? strsignal(out.signal) : "non-zero exit", n);
-        run->kernel_failures++;
-        struct fk_krow *kr = krow_get(run, strncmp(out.where, a->k->name, strlen(a->k->name)) == 0 ? a : b, s, 1,
-                                      h->cache, 1);
-        if (kr) {
-            kr->crashed = 1;
-            snprintf(kr->note, sizeof kr->note, "crashed while timed: %s", out.where);
-        }
-    }
-    if (n > 0) {
-        log_ratios(ta, tb, n, lr);
-        enum fk_verdict v = judge_speedup(lr, n, h->threshold, &hr->figure, &hr->lo, &hr->hi);
-        if (!out.crashed)
-            hr->verdict = v;
-        hr->n = n;
-        hr->median_a_ns = fk_median(ta, (size_t)n);
-        hr->median_b_ns = fk_median(tb, (size_t)n);
-        if (!out.crashed && v == FK_INCONCLUSIVE)
-            snprintf(hr->reason, sizeof hr->reason,
-                     "interval [%.3g, %.3g] contains the threshold %.3g after %d pairs (budget %.0f s)", hr->lo,
-                     hr->hi, h->threshold, n, h->budget_s);
-    } else if (!out.crashed) {
-        hr->verdict = FK_UNTESTABLE;
-        if (!hr->reason[0])
-            snprintf(hr->reason, sizeof hr->reason, "no samples");
-    }
-    free(ta);
-    free(tb);
-    free(lr);
-    fk_job_out_free(&out);
-}
-
 /* ----------------------------------------------------------- verdicts */
 
 static void judge_error(const struct fk_hypo *h, const struct fk_krow *r, struct fk_hrow *hr, unsigned seed)
@@ -463,7 +275,7 @@ static void judge_error(const struct fk_hypo *h, const struct fk_krow *r, struct
 static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, const char *kernel)
 {
     int nf = 0, ns = 0, nu = 0, ni = 0, worst = -1;
-    int lower_is_worse = h->kind == FK_KIND_SPEEDUP;
+    int lower_is_worse = h->kind != FK_KIND_ERROR && h->kind != FK_KIND_LATENCY;
     for (int i = first; i < run->nh; i++) {
         struct fk_hrow *r = &run->h[i];
         switch (r->verdict) {
@@ -485,6 +297,10 @@ static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, co
         return;
     agg->aggregate = 1;
     snprintf(agg->shape, sizeof agg->shape, "all");
+    if (total > 0) {  /* a group shares its thread count and cache mode */
+        agg->threads = run->h[first].threads;
+        agg->cache = run->h[first].cache;
+    }
     if (worst >= 0) {
         const struct fk_hrow *w = &run->h[worst];
         agg->figure = w->figure;
@@ -493,7 +309,9 @@ static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, co
         agg->n = w->n;
         agg->median_a_ns = w->median_a_ns;
         agg->median_b_ns = w->median_b_ns;
+        agg->extra = w->extra;
         snprintf(agg->shape, sizeof agg->shape, "%s", w->shape);
+        snprintf(agg->level, sizeof agg->level, "%s", w->level);
     }
     if (nf) {
         agg->verdict = FK_FALSIFIED;
@@ -517,28 +335,311 @@ static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, co
         snprintf(agg->reason, sizeof agg->reason, "%d of %d shapes undecided or untestable", ni + nu, total);
 }
 
-/* ---------------------------------------------------------- the driver */
+/* ---------------------------------------------------------- timing */
 
-static int supported_kind(enum fk_kind k)
+static int is_barrier_name(const char *s) { return strncmp(s, "barrier.", 8) == 0; }
+
+static int barrier_mode(const char *name, enum fk_barrier_mode *m)
 {
-    return k == FK_KIND_SPEEDUP || k == FK_KIND_ERROR;
+    if (strcmp(name, "barrier.spin") == 0)
+        *m = FK_BARRIER_SPIN;
+    else if (strcmp(name, "barrier.pthread") == 0)
+        *m = FK_BARRIER_PTHREAD;
+    else
+        return -1;
+    return 0;
 }
+
+static void add_sample(struct fk_run *run, const struct fk_hypo *h, const struct fk_arm *arm, const char *shape,
+                       int pair, int slot, double ns, long long reps)
+{
+    if (run->ns == run->caps) {
+        int cap = run->caps ? run->caps * 2 : 1024;
+        struct fk_sample *n = realloc(run->s, (size_t)cap * sizeof *n);
+        if (!n)
+            return;
+        run->s = n;
+        run->caps = cap;
+    }
+    struct fk_sample *x = &run->s[run->ns++];
+    snprintf(x->hypothesis, sizeof x->hypothesis, "%s", h->id);
+    snprintf(x->arm, sizeof x->arm, "%s", arm->name);
+    snprintf(x->shape, sizeof x->shape, "%s", shape);
+    x->threads = arm->threads;
+    x->cache = arm->cache;
+    x->pair = pair;
+    x->slot = slot;
+    x->ns = ns;
+    x->reps = reps;
+}
+
+static void kernel_arm(struct fk_arm *a, const struct fk_entry *en, int threads, enum fk_cache cache)
+{
+    memset(a, 0, sizeof *a);
+    a->type = FK_ARM_KERNEL;
+    a->en = en;
+    a->threads = threads;
+    a->cache = cache;
+    snprintf(a->name, sizeof a->name, "%s", en->k->name);
+}
+
+/* Runs the timed comparison t for hypothesis row hr; keeps the raw samples
+ * (samples.csv) and the kernel arms' times (kernels.csv). */
+static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h, struct fk_timed *t,
+                      struct fk_hrow *hr)
+{
+    struct fk_timed_out out;
+    struct fk_err e;
+    char what[300];
+    snprintf(what, sizeof what, "%s%s%s at %s, %d thread(s)%s", t->arm[0].name, t->narms > 1 ? " vs " : "",
+             t->narms > 1 ? t->arm[1].name : "", hr->shape, t->arm[0].threads,
+             t->arm[0].cache == FK_CACHE_COLD ? ", cold" : "");
+    if (!c->quiet)
+        fprintf(stderr, "  time  %s\n", what);
+    if (fk_timed_run(t, &out, &e) != 0) {
+        hr->verdict = FK_UNTESTABLE;
+        snprintf(hr->reason, sizeof hr->reason, "could not run: %s", e.msg);
+        return;
+    }
+    hr->verdict = out.verdict;
+    hr->figure = out.fig;
+    hr->lo = out.lo;
+    hr->hi = out.hi;
+    hr->n = out.n;
+    hr->median_a_ns = out.median_ns[0];
+    hr->median_b_ns = t->narms > 1 ? out.median_ns[1] : NAN;
+    if (out.reason[0])
+        snprintf(hr->reason, sizeof hr->reason, "%s", out.reason);
+    if (out.crashed)
+        run->kernel_failures++;
+    for (int s = 0; s < t->narms; s++) {
+        struct fk_krow *kr = NULL;
+        if (t->arm[s].type == FK_ARM_KERNEL)
+            kr = krow_get(run, t->arm[s].en, &t->shape, t->arm[s].threads, t->arm[s].cache, 1);
+        for (int i = 0; i < out.n; i++) {
+            add_sample(run, h, &t->arm[s], hr->shape, i, s, out.ns[s][i], (long long)out.reps[s]);
+            if (kr)
+                krow_add_ns(kr, out.ns[s][i]);
+        }
+    }
+    if (!out.crashed && out.n > 0) {
+        switch (h->kind) {
+        case FK_KIND_SCALING: {
+            double sp = out.fig * t->arm[0].threads, T = t->arm[0].threads;
+            hr->extra = (1.0 / sp - 1.0 / T) / (1.0 - 1.0 / T);  /* Karp-Flatt serial fraction */
+            if (hr->verdict != FK_SUPPORTED)
+                snprintf(hr->reason, sizeof hr->reason,
+                         "efficiency %.3g [%.3g, %.3g] at %d threads (speedup %.3g, Karp-Flatt serial fraction %.3g)",
+                         out.fig, out.lo, out.hi, t->arm[0].threads, sp, hr->extra);
+            break;
+        }
+        case FK_KIND_ROOFLINE:
+            hr->extra = t->arm[1].read_bytes / out.median_ns[1];  /* reference GB/s */
+            if (out.lo > FK_MODEL_ERROR_FRACTION)
+                snprintf(hr->reason, sizeof hr->reason,
+                         "MODEL ERROR: fraction %.3g [%.3g, %.3g] > %.2f: the byte count or the ceiling is wrong, "
+                         "not a win", out.fig, out.lo, out.hi, FK_MODEL_ERROR_FRACTION);
+            else if (hr->verdict != FK_SUPPORTED)
+                snprintf(hr->reason, sizeof hr->reason,
+                         "fraction %.3g [%.3g, %.3g] of %s: kernel %.1f GB/s vs read %.1f GB/s over the same bytes",
+                         out.fig, out.lo, out.hi, hr->level, t->arm[1].read_bytes / out.median_ns[0], hr->extra);
+            break;
+        default:
+            if (hr->verdict == FK_INCONCLUSIVE && !hr->reason[0])
+                snprintf(hr->reason, sizeof hr->reason,
+                         "interval [%.3g, %.3g] does not decide threshold %.3g after %d pairs (budget %.0f s)",
+                         out.lo, out.hi, h->threshold, out.n, h->budget_s);
+            break;
+        }
+    }
+    fk_timed_out_free(&out);
+}
+
+/* Fills t for hypothesis h, subject en (NULL for barrier subjects), shape
+ * and thread count; returns 0, or -1 with the reason the pair cannot be
+ * timed here (then UNTESTABLE). */
+static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h, const struct fk_entry *en,
+                      const struct fk_shape *sh, int T, struct fk_timed *t, struct fk_hrow *hr, char *why, size_t n)
+{
+    memset(t, 0, sizeof *t);
+    t->c = c;
+    t->judge.kind = h->kind;
+    t->judge.threshold = h->threshold;
+    t->judge.tolerance = h->tolerance;
+    t->budget_s = h->budget_s;
+    t->shape = *sh;
+    t->llc_bytes = c->ceilings ? c->ceilings->caches.l3 : 32u << 20;
+    if (c->emulated) {
+        snprintf(why, n, "running under emulation: no speed, scaling or roofline verdicts");
+        return -1;
+    }
+    if (T > c->ncpu) {
+        snprintf(why, n, "needs %d threads on as many cores; %d usable here", T, c->ncpu);
+        return -1;
+    }
+    if (!en) {  /* barrier subjects */
+        enum fk_barrier_mode m;
+        if (barrier_mode(h->subject, &m) != 0) {
+            snprintf(why, n, "unknown harness subject '%s' (barrier.spin, barrier.pthread)", h->subject);
+            return -1;
+        }
+        if (T < 2) {
+            snprintf(why, n, "a barrier needs >= 2 threads");
+            return -1;
+        }
+        t->arm[0] = (struct fk_arm){.type = FK_ARM_BARRIER, .threads = T, .barrier = m};
+        snprintf(t->arm[0].name, sizeof t->arm[0].name, "%s", h->subject);
+        t->narms = 1;
+        if (h->kind == FK_KIND_SPEEDUP || h->kind == FK_KIND_PARITY) {
+            enum fk_barrier_mode mb;
+            if (barrier_mode(h->baseline, &mb) != 0) {
+                snprintf(why, n, "baseline '%s' is not a barrier", h->baseline);
+                return -1;
+            }
+            t->arm[1] = (struct fk_arm){.type = FK_ARM_BARRIER, .threads = T, .barrier = mb};
+            snprintf(t->arm[1].name, sizeof t->arm[1].name, "%s", h->baseline);
+            t->narms = 2;
+        }
+        return 0;
+    }
+    if (en->k->flags & FK_KERNEL_EMULATED) {
+        snprintf(why, n, "%s runs through a software model: no speed verdict", en->k->name);
+        return -1;
+    }
+    struct fk_krow *kr = kcorrect(run, en, sh);
+    if (!kr || !kr->correct) {
+        snprintf(why, n, "not timed: %s failed correctness at %s", en->k->name, hr->shape);
+        return -1;
+    }
+    kernel_arm(&t->arm[0], en, T, h->cache);
+    t->narms = 2;
+    switch (h->kind) {
+    case FK_KIND_SPEEDUP:
+    case FK_KIND_PARITY: {
+        const struct fk_entry *base = fk_registry_find(&c->reg, h->baseline);
+        if (!base || base->status != FK_RUNNABLE) {
+            snprintf(why, n, "baseline %s %s", h->baseline, base ? base->why : "is not available here");
+            return -1;
+        }
+        struct fk_krow *kb = kcorrect(run, base, sh);
+        if (!kb || !kb->correct) {
+            snprintf(why, n, "not timed: %s failed correctness at %s", base->k->name, hr->shape);
+            return -1;
+        }
+        if (base->k->flags & FK_KERNEL_EMULATED) {
+            snprintf(why, n, "%s runs through a software model: no speed verdict", base->k->name);
+            return -1;
+        }
+        kernel_arm(&t->arm[1], base, T, h->cache);
+        return 0;
+    }
+    case FK_KIND_SCALING:
+        if (T < 2) {
+            snprintf(why, n, "scaling needs threads >= 2");
+            return -1;
+        }
+        kernel_arm(&t->arm[1], en, 1, h->cache);
+        return 0;
+    case FK_KIND_ROOFLINE: {
+        if (!c->ceilings) {
+            snprintf(why, n, "no machine ceilings (run 'falsify machine')");
+            return -1;
+        }
+        struct fk_cost cost;
+        en->k->cost(sh, &cost);
+        double bytes = cost.weight_bytes + cost.act_bytes + cost.out_bytes;
+        t->arm[1] = (struct fk_arm){.type = FK_ARM_READ, .threads = T, .cache = h->cache, .read_bytes = bytes};
+        snprintf(t->arm[1].name, sizeof t->arm[1].name, "read");
+        /* round the probe's bytes as the read arm will, so the ratio compares equal bytes */
+        size_t unit = 256 * (size_t)T;
+        t->arm[1].read_bytes = (double)(((size_t)bytes + unit - 1) / unit * unit);
+        t->ops = cost.ops;
+        int q8 = en->k->acts == FK_FMT_Q8_0;
+        t->peak = q8 ? c->ceilings->peak_int8[T] : c->ceilings->peak_f32[T];
+        int level = fk_level_of(c->ceilings, bytes, T, h->cache == FK_CACHE_COLD);
+        snprintf(hr->level, sizeof hr->level, "%s", fk_level_name(level));
+        return 0;
+    }
+    case FK_KIND_LATENCY:
+        t->narms = 1;
+        return 0;
+    default:
+        snprintf(why, n, "kind %s is not timed", fk_kind_name(h->kind));
+        return -1;
+    }
+}
+
+/* The A/A self-check: a kernel against itself through the same machinery.
+ * Its ratio's interval should contain 1; if not, the run is biased (order,
+ * warm-up or drift effects) and says so. */
+static void self_check(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h, int nh)
+{
+    for (int i = 0; i < nh; i++) {
+        if (h[i].kind != FK_KIND_SPEEDUP || is_barrier_name(h[i].subject))
+            continue;
+        const struct fk_entry *base = fk_registry_find(&c->reg, h[i].baseline);
+        if (!base || base->status != FK_RUNNABLE || !kcorrect(run, base, &h[i].shapes[0]) ||
+            !kcorrect(run, base, &h[i].shapes[0])->correct)
+            continue;
+        struct fk_hypo *aa = &run->aa;
+        memset(aa, 0, sizeof *aa);
+        snprintf(aa->id, sizeof aa->id, "AA-self-check");
+        snprintf(aa->file, sizeof aa->file, "(built in)");
+        snprintf(aa->claim, sizeof aa->claim, "a kernel timed against itself shows ratio 1 (no order or drift bias)");
+        snprintf(aa->source, sizeof aa->source, "falsify self-check of its own speed verdicts");
+        aa->kind = FK_KIND_PARITY;
+        snprintf(aa->subject, sizeof aa->subject, "%s", base->k->name);
+        snprintf(aa->baseline, sizeof aa->baseline, "%s", base->k->name);
+        aa->shapes[0] = h[i].shapes[0];
+        aa->nshapes = 1;
+        aa->threads[0] = 1;
+        aa->nthreads = 1;
+        aa->threshold = 1;
+        aa->tolerance = 0.05;
+        aa->role = FK_ROLE_CLAIM;
+        aa->budget_s = 10;
+        struct fk_hrow *hr = hrow_new(run, aa, base->k->name);
+        if (!hr)
+            return;
+        hr->aggregate = 1;
+        fk_shape_format(&aa->shapes[0], hr->shape, sizeof hr->shape);
+        struct fk_timed t;
+        char why[300];
+        if (plan_timed(c, run, aa, base, &aa->shapes[0], 1, &t, hr, why, sizeof why) != 0) {
+            hr->verdict = FK_UNTESTABLE;
+            snprintf(hr->reason, sizeof hr->reason, "%s", why);
+            return;
+        }
+        run_timed(c, run, aa, &t, hr);
+        hr = &run->h[run->nh - 1];
+        if (!isnan(hr->lo) && (hr->lo > 1.0 || hr->hi < 1.0)) {
+            run->aa_biased = 1;
+            snprintf(hr->reason, sizeof hr->reason,
+                     "BIASED: a kernel against itself gives %.4g [%.4g, %.4g], excluding 1: speed verdicts of this "
+                     "run carry an order or drift effect of about that size", hr->figure, hr->lo, hr->hi);
+        }
+        return;
+    }
+}
+
+/* ---------------------------------------------------------- the driver */
 
 int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e)
 {
     memset(run, 0, sizeof *run);
     /* 1. validate every hypothesis against the kernels it names, before running anything */
     for (int i = 0; i < nh; i++) {
-        if (!supported_kind(h[i].kind))
-            return fk_fail(e, "%s:%d: [%s] kind '%s' is not judged by this build (supported: speedup, error)",
-                           h[i].file, h[i].line, h[i].id, fk_kind_name(h[i].kind));
-        for (int t = 0; t < h[i].nthreads; t++)
-            if (h[i].threads[t] != 1)
-                return fk_fail(e, "%s:%d: [%s] threads = %d: this build measures 1 thread only", h[i].file,
-                               h[i].line, h[i].id, h[i].threads[t]);
-        if (h[i].cache != FK_CACHE_HOT)
-            return fk_fail(e, "%s:%d: [%s] cache = cold: this build measures hot cache only", h[i].file, h[i].line,
-                           h[i].id);
+        if (is_barrier_name(h[i].subject)) {
+            enum fk_barrier_mode m;
+            if (barrier_mode(h[i].subject, &m) != 0 ||
+                (h[i].baseline[0] && barrier_mode(h[i].baseline, &m) != 0))
+                return fk_fail(e, "%s:%d: [%s] harness subjects are barrier.spin and barrier.pthread", h[i].file,
+                               h[i].line, h[i].id);
+            if (h[i].kind != FK_KIND_LATENCY && h[i].kind != FK_KIND_SPEEDUP && h[i].kind != FK_KIND_PARITY)
+                return fk_fail(e, "%s:%d: [%s] a barrier subject takes kind latency, speedup or parity", h[i].file,
+                               h[i].line, h[i].id);
+            continue;
+        }
         const struct fk_entry *base = NULL;
         if (h[i].baseline[0]) {
             base = fk_registry_find(&c->reg, h[i].baseline);
@@ -606,61 +707,74 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
         run_correctness(c, run, &run->k[i]);
 
     /* 3. hypotheses */
+    if (!c->mutants)
+        self_check(c, run, h, nh);
     for (int i = 0; i < nh; i++) {
         const struct fk_hypo *hy = &h[i];
-        const struct fk_entry *base = hy->baseline[0] ? fk_registry_find(&c->reg, hy->baseline) : NULL;
+        if (is_barrier_name(hy->subject)) {
+            for (int ti = 0; ti < hy->nthreads; ti++) {
+                int first = run->nh;
+                struct fk_hrow *hr = hrow_new(run, hy, hy->subject);
+                if (!hr)
+                    break;
+                hr->threads = hy->threads[ti];
+                snprintf(hr->shape, sizeof hr->shape, "-");
+                struct fk_timed t;
+                char why[300];
+                if (plan_timed(c, run, hy, NULL, &hy->shapes[0], hy->threads[ti], &t, hr, why, sizeof why) != 0) {
+                    hr->verdict = FK_UNTESTABLE;
+                    snprintf(hr->reason, sizeof hr->reason, "%s", why);
+                } else {
+                    run_timed(c, run, hy, &t, hr);
+                }
+                aggregate(run, first, hy, hy->subject);
+            }
+            continue;
+        }
         int matched = 0;
         for (int k = 0; k < c->reg.n; k++) {
             const struct fk_entry *en = &c->reg.e[k];
             if (!is_subject(c, hy, en))
                 continue;
             matched++;
-            int first = run->nh;
-            for (int s = 0; s < hy->nshapes; s++) {
-                const struct fk_shape *sh = &hy->shapes[s];
-                struct fk_hrow *hr = hrow_new(run, hy, en->k->name);
-                if (!hr)
-                    break;
-                fk_shape_format(sh, hr->shape, sizeof hr->shape);
-                if (en->status != FK_RUNNABLE) {
-                    hr->verdict = FK_UNTESTABLE;
-                    snprintf(hr->reason, sizeof hr->reason, "%s: %s", en->k->name, en->why);
-                    continue;
-                }
-                struct fk_krow *kr = kcorrect(run, en, sh);
-                if (hy->kind == FK_KIND_ERROR) {
-                    if (!kr || !kr->checked || (kr->crashed || (kr->note[0] && !kr->correct && kr->es.n == 0))) {
-                        hr->verdict = c->mutants ? FK_FALSIFIED : FK_UNTESTABLE;
-                        snprintf(hr->reason, sizeof hr->reason, "%s", kr ? kr->note : "not checked");
-                    } else {
-                        judge_error(hy, kr, hr, c->seed);
+            int nt = hy->kind == FK_KIND_ERROR ? 1 : hy->nthreads;
+            for (int ti = 0; ti < nt; ti++) {
+                int T = hy->threads[ti];
+                int first = run->nh;
+                for (int s = 0; s < hy->nshapes; s++) {
+                    const struct fk_shape *sh = &hy->shapes[s];
+                    struct fk_hrow *hr = hrow_new(run, hy, en->k->name);
+                    if (!hr)
+                        break;
+                    hr->threads = T;
+                    hr->cache = hy->cache;
+                    fk_shape_format(sh, hr->shape, sizeof hr->shape);
+                    if (en->status != FK_RUNNABLE) {
+                        hr->verdict = FK_UNTESTABLE;
+                        snprintf(hr->reason, sizeof hr->reason, "%s: %s", en->k->name, en->why);
+                        continue;
                     }
-                    continue;
+                    if (hy->kind == FK_KIND_ERROR) {
+                        struct fk_krow *kr = kcorrect(run, en, sh);
+                        if (!kr || !kr->checked || kr->crashed || (!kr->correct && kr->es.n == 0)) {
+                            hr->verdict = c->mutants ? FK_FALSIFIED : FK_UNTESTABLE;
+                            snprintf(hr->reason, sizeof hr->reason, "%s", kr ? kr->note : "not checked");
+                        } else {
+                            judge_error(hy, kr, hr, c->seed);
+                        }
+                        continue;
+                    }
+                    struct fk_timed t;
+                    char why[300];
+                    if (plan_timed(c, run, hy, en, sh, T, &t, hr, why, sizeof why) != 0) {
+                        hr->verdict = FK_UNTESTABLE;
+                        snprintf(hr->reason, sizeof hr->reason, "%s", why);
+                        continue;
+                    }
+                    run_timed(c, run, hy, &t, hr);
                 }
-                /* speedup */
-                if (!base || base->status != FK_RUNNABLE) {
-                    hr->verdict = FK_UNTESTABLE;
-                    snprintf(hr->reason, sizeof hr->reason, "baseline %s %s", hy->baseline,
-                             base ? base->why : "is not available here");
-                    continue;
-                }
-                struct fk_krow *kb = kcorrect(run, base, sh);
-                if (!kr || !kr->correct || !kb || !kb->correct) {
-                    hr->verdict = FK_UNTESTABLE;
-                    snprintf(hr->reason, sizeof hr->reason, "not timed: %s failed correctness at %s",
-                             (!kr || !kr->correct) ? en->k->name : base->k->name, hr->shape);
-                    continue;
-                }
-                if ((en->k->flags | base->k->flags) & FK_KERNEL_EMULATED) {
-                    hr->verdict = FK_UNTESTABLE;
-                    snprintf(hr->reason, sizeof hr->reason, "emulated kernel: no speed verdict");
-                    continue;
-                }
-                if (!c->quiet)
-                    fprintf(stderr, "  time  %-28s vs %s at %s\n", en->k->name, base->k->name, hr->shape);
-                run_speedup(c, run, hy, en, base, sh, hr);
+                aggregate(run, first, hy, en->k->name);
             }
-            aggregate(run, first, hy, en->k->name);
         }
         if (!matched) {
             struct fk_hrow *hr = hrow_new(run, hy, "-");
@@ -684,6 +798,7 @@ void fk_run_free(struct fk_run *run)
     for (int i = 0; i < run->nk; i++)
         free(run->k[i].ns);
     free(run->k);
+    free(run->s);
     free(run->h);
     memset(run, 0, sizeof *run);
 }

@@ -6,10 +6,10 @@
 #include <stdint.h>
 
 #include "hypo.h"
+#include "judge.h"
+#include "machine.h"
 #include "registry.h"
 #include "verify.h"
-
-enum fk_verdict { FK_SUPPORTED = 0, FK_FALSIFIED, FK_INCONCLUSIVE, FK_UNTESTABLE };
 
 /* Run-wide context: passed everywhere, no globals. */
 struct fk_ctx {
@@ -25,6 +25,8 @@ struct fk_ctx {
     unsigned long long rng_seed;  /* sample-order randomisation */
     int ncpu;                /* usable cores */
     int mutants;             /* judge mutants (and only mutants) as subjects */
+    int emulated;            /* running under an emulator: no speed verdicts */
+    const struct fk_machine *ceilings; /* machine ceilings (roofline), NULL if not measured */
     int quiet;
 };
 
@@ -44,13 +46,28 @@ struct fk_krow {
     int nns, capns;
 };
 
+/* One raw timing sample (samples.csv): every summary is recomputable. */
+struct fk_sample {
+    char hypothesis[64];
+    char arm[128];            /* kernel name, "read", "barrier.spin" ... */
+    char shape[64];
+    int threads;
+    enum fk_cache cache;
+    int pair, slot;
+    double ns;                /* per call */
+    long long reps;           /* calls in the sample */
+};
+
 /* Hypothesis verdict row (hypotheses.csv). */
 struct fk_hrow {
     const struct fk_hypo *h;
     char kernel[96];
-    char shape[64];           /* "64x64", or "all" for the aggregate */
+    char shape[64];           /* "64x64", or the worst shape for the aggregate */
     int aggregate;
     int threads;
+    enum fk_cache cache;
+    char level[16];           /* roofline: memory level of the working set */
+    double extra;             /* scaling: Karp-Flatt serial fraction; roofline: reference GB/s */
     enum fk_verdict verdict;
     double figure, lo, hi;    /* figure and its confidence interval */
     int64_t n;                /* samples (pairs) or outputs */
@@ -61,13 +78,15 @@ struct fk_hrow {
 struct fk_run {
     struct fk_krow *k;
     int nk;
+    struct fk_sample *s;
+    int ns, caps;
+    struct fk_hypo aa;        /* the A/A self-check, judged like a parity hypothesis */
+    int aa_biased;
     struct fk_hrow *h;
     int nh;
     int kernel_failures;      /* wrong or crashed kernels */
     int guard_falsified;
 };
-
-const char *fk_verdict_name(enum fk_verdict v);
 
 /* Ensures oracle vectors exist for (op, shape, formats) list; runs the
  * Python oracle for missing ones. */

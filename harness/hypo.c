@@ -44,9 +44,9 @@
 
 static const char *const kind_names[] = {
     [FK_KIND_SPEEDUP] = "speedup", [FK_KIND_ERROR] = "error", [FK_KIND_SCALING] = "scaling",
-    [FK_KIND_ROOFLINE] = "roofline", [FK_KIND_PARITY] = "parity",
+    [FK_KIND_ROOFLINE] = "roofline", [FK_KIND_PARITY] = "parity", [FK_KIND_LATENCY] = "latency",
 };
-#define KIND_VALID "speedup, error, scaling, roofline, parity"
+#define KIND_VALID "speedup, error, scaling, roofline, parity, latency"
 
 static const char *const role_names[] = {[FK_ROLE_GUARD] = "guard", [FK_ROLE_CLAIM] = "claim"};
 #define ROLE_VALID "guard, claim"
@@ -56,7 +56,7 @@ static const char *const metric_names[] = {"gauge_max", "gauge_p99", "ulp_max"};
 
 const char *fk_kind_name(enum fk_kind k)
 {
-    if (k >= FK_KIND_SPEEDUP && k <= FK_KIND_PARITY)
+    if (k >= FK_KIND_SPEEDUP && k <= FK_KIND_LATENCY)
         return kind_names[k];
     return "?";
 }

@@ -9,7 +9,12 @@
 #define FK_HYPO_MAX_SHAPES 16
 #define FK_HYPO_MAX_THREADS 8
 
-enum fk_kind { FK_KIND_SPEEDUP = 1, FK_KIND_ERROR, FK_KIND_SCALING, FK_KIND_ROOFLINE, FK_KIND_PARITY };
+/* speedup: t(baseline)/t(subject) >= threshold.  error: metric <= threshold.
+ * scaling: efficiency speedup(T)/T >= threshold.  roofline: achieved /
+ * attainable >= threshold.  parity: t(baseline)/t(subject) within
+ * [1/(1+tolerance), 1+tolerance].  latency: median ns per call <= threshold
+ * (subjects include the harness's own barrier.spin and barrier.pthread). */
+enum fk_kind { FK_KIND_SPEEDUP = 1, FK_KIND_ERROR, FK_KIND_SCALING, FK_KIND_ROOFLINE, FK_KIND_PARITY, FK_KIND_LATENCY };
 enum fk_role { FK_ROLE_GUARD = 1, FK_ROLE_CLAIM };
 enum fk_cache { FK_CACHE_HOT = 0, FK_CACHE_COLD };
 

@@ -14,6 +14,8 @@
 #include "check.h"
 #include "cpu.h"
 #include "hypo.h"
+#include "machine.h"
+#include "pool.h"
 #include "registry.h"
 
 static void usage(FILE *f)
@@ -25,6 +27,8 @@ static void usage(FILE *f)
             "  check     check kernels against the oracle and judge hypotheses (default: hypotheses/*.ini);\n"
             "            writes results/<machine>/kernels.csv and hypotheses.csv\n"
             "  mutants   judge the error hypotheses on the mutant kernels; fails if any mutant escapes\n"
+            "  machine   measure the machine's ceilings (read bandwidth per level, peak FMA and int8 dot)\n"
+            "            for 1..N threads -> results/<machine>/machine.csv (--force re-measures)\n"
             "options:\n"
             "  --plugins DIR   plugin directory (env FALSIFY_PLUGINS; default build/kernels)\n"
             "  --mutants-dir DIR  mutant plugins (env FALSIFY_MUTANTS; default build/mutants)\n"
@@ -141,6 +145,50 @@ static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir)
     return 0;
 }
 
+/* Loads results/<machine>/machine.csv if its key matches, else measures. */
+static int ensure_machine(struct fk_ctx *c, struct fk_machine *m, int force)
+{
+    char key[512], path[700];
+    struct fk_err e;
+    fk_machine_key(c->cpu, c->cpu_model, c->ncpu, key, sizeof key);
+    snprintf(path, sizeof path, "%s/machine.csv", c->results_dir);
+    int rc = force ? 1 : fk_machine_load(m, path, key, &e);
+    if (rc < 0) {
+        fprintf(stderr, "falsify: %s (delete it or run 'falsify machine --force')\n", e.msg);
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "measuring machine ceilings (cached in %s until the machine or build changes)...\n", path);
+    if (fk_machine_measure(m, c->cpu, key, c->ncpu, !c->quiet, &e) != 0 || fk_mkdirs(c->results_dir, &e) != 0 ||
+        fk_machine_write(m, path, c->machine, c->cpu_model, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_machine(struct fk_ctx *c, int force)
+{
+    struct fk_machine m;
+    if (ensure_machine(c, &m, force) != 0)
+        return 2;
+    printf("machine %s: L1d %zu KiB, L2 %zu KiB (shared by %d), L3 %zu MiB (shared by %d); measured %s\n", c->machine,
+           m.caches.l1d >> 10, m.caches.l2 >> 10, m.caches.l2_shared, m.caches.l3 >> 20, m.caches.l3_shared, m.date);
+    printf("%-8s", "threads");
+    for (int l = 0; l < FK_LEVELS; l++)
+        printf(" %10s GB/s", fk_level_name(l));
+    printf(" %12s %12s\n", "f32 GFLOP/s", "int8 GOP/s");
+    for (int t = 1; t <= m.ncpu; t++) {
+        printf("%-8d", t);
+        for (int l = 0; l < FK_LEVELS; l++)
+            printf(" %15.1f", m.level_gbs[l][t]);
+        printf(" %12.1f %12.1f\n", m.peak_f32[t] * 1e-9, m.peak_int8[t] * 1e-9);
+    }
+    printf("peaks from the %s (f32) and %s (int8) probes\n", m.f32_isa, m.int8_isa);
+    return 0;
+}
+
 static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
 {
     struct fk_hypo *h = NULL;
@@ -149,8 +197,16 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
         return 2;
     struct fk_run run;
     struct fk_err e;
+    struct fk_machine *m = calloc(1, sizeof *m);
+    if (!m || ensure_machine(c, m, 0) != 0) {
+        free(m);
+        free(h);
+        return 2;
+    }
+    c->ceilings = m;
     if (fk_check_run(c, h, nh, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
+        free(m);
         free(h);
         return 2;
     }
@@ -168,7 +224,11 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
         printf("FAIL: %d guard hypothesis verdict(s) FALSIFIED\n", run.guard_falsified);
     if (!rc && (run.kernel_failures || run.guard_falsified))
         rc = 1;
+    if (run.aa_biased)
+        printf("WARNING: the A/A self-check is biased: see AA-self-check above\n");
     fk_run_free(&run);
+    free(m);
+    c->ceilings = NULL;
     free(h);
     return rc;
 }
@@ -251,7 +311,7 @@ int main(int argc, char **argv)
     const char *machine = getenv("FALSIFY_MACHINE");
     snprintf(c.python, sizeof c.python, "%s", env_or("FALSIFY_PYTHON", "/usr/bin/python3"));
     c.seed = 1;
-    int with_mutants = 0;
+    int with_mutants = 0, force = 0;
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
     for (int i = 2; i < argc; i++) {
@@ -278,7 +338,9 @@ int main(int argc, char **argv)
                 return 2;
             }
             c.seed = (unsigned)v;
-        } else if (strcmp(a, "--mutants") == 0)
+        } else if (strcmp(a, "--force") == 0)
+            force = 1;
+        else if (strcmp(a, "--mutants") == 0)
             with_mutants = 1;
         else if (strcmp(a, "--quiet") == 0)
             c.quiet = 1;
@@ -292,8 +354,7 @@ int main(int argc, char **argv)
     }
     c.cpu = fk_cpu_detect();
     fk_cpu_model(c.cpu_model, sizeof c.cpu_model);
-    long np = sysconf(_SC_NPROCESSORS_ONLN);
-    c.ncpu = np > 0 ? (int)np : 1;
+    c.ncpu = fk_usable_cores();
     if (machine)
         snprintf(c.machine, sizeof c.machine, "%s", machine);
     else
@@ -306,6 +367,10 @@ int main(int argc, char **argv)
         snprintf(c.results_dir, sizeof c.results_dir, "results/%s", c.machine);
     c.rng_seed = (unsigned long long)time(NULL);
 
+    if (strcmp(cmd, "machine") == 0) {
+        free(files);
+        return cmd_machine(&c, force);
+    }
     int is_mut = strcmp(cmd, "mutants") == 0;
     if (strcmp(cmd, "list") != 0 && strcmp(cmd, "check") != 0 && !is_mut) {
         fprintf(stderr, "falsify: unknown command '%s'\n", cmd);

@@ -95,6 +95,11 @@ int fk_shape_ok(const struct fk_kernel *k, const struct fk_shape *s, struct fk_e
         return fk_fail(e, "%s takes batch 1 (RxC)", fk_op_name(k->op));
     if (k->op == FK_OP_DOT && s->rows != 1)
         return fk_fail(e, "dot takes rows = 1 (1xC)");
+    if (k->op == FK_OP_ROPE && s->cols % 2 != 0)
+        return fk_fail(e, "rope rotates pairs: cols (head_dim) must be even");
+    if ((k->op == FK_OP_RMSNORM || k->op == FK_OP_SOFTMAX || k->op == FK_OP_SWIGLU || k->op == FK_OP_ROPE) &&
+        s->batch != 1)
+        return fk_fail(e, "%s takes batch 1 (RxC)", fk_op_name(k->op));
     return 0;
 }
 

@@ -24,7 +24,7 @@ static void fmt_num(char *buf, size_t n, double v)
 
 void fk_print_table(const struct fk_run *run, FILE *f)
 {
-    fprintf(f, "\n%-26s %-6s %-26s %-12s %-10s %-21s %6s  %s\n", "hypothesis", "role", "kernel", "verdict", "figure",
+    fprintf(f, "\n%-30s %-6s %-26s %-12s %-10s %-21s %6s  %s\n", "hypothesis", "role", "kernel", "verdict", "figure",
             "CI", "n", "worst shape / reason");
     for (int i = 0; i < run->nh; i++) {
         const struct fk_hrow *r = &run->h[i];
@@ -38,15 +38,22 @@ void fk_print_table(const struct fk_run *run, FILE *f)
             snprintf(ci, sizeof ci, "-");
         else
             snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
-        const char *unit = r->h->kind == FK_KIND_SPEEDUP ? "x" : "";
+        const char *unit = (r->h->kind == FK_KIND_SPEEDUP || r->h->kind == FK_KIND_PARITY) ? "x"
+                           : r->h->kind == FK_KIND_LATENCY ? "ns" : "";
         char figu[40];
         snprintf(figu, sizeof figu, "%s%s", fig, isnan(r->figure) ? "" : unit);
-        fprintf(f, "%-26s %-6s %-26s %-12s %-10s %-21s %6lld  %s", r->h->id, fk_role_name(r->h->role), r->kernel,
+        fprintf(f, "%-30s %-6s %-26s %-12s %-10s %-21s %6lld  %s", r->h->id, fk_role_name(r->h->role), r->kernel,
                 fk_verdict_name(r->verdict), figu, ci, (long long)r->n, r->shape);
-        if (r->h->kind == FK_KIND_SPEEDUP && !isnan(r->median_a_ns))
+        if (r->threads != 1)
+            fprintf(f, " T=%d", r->threads);
+        if (r->cache == FK_CACHE_COLD)
+            fprintf(f, " cold");
+        if (r->level[0])
+            fprintf(f, " %s", r->level);
+        if ((r->h->kind == FK_KIND_SPEEDUP || r->h->kind == FK_KIND_PARITY) && !isnan(r->median_a_ns))
             fprintf(f, " (%.4g vs %.4g us)", r->median_a_ns * 1e-3, r->median_b_ns * 1e-3);
         if (r->verdict != FK_SUPPORTED && r->reason[0])
-            fprintf(f, "\n%-26s   %s", "", r->reason);
+            fprintf(f, "\n%-30s   %s", "", r->reason);
         fputc('\n', f);
     }
 }
@@ -177,9 +184,10 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         return -1;
     FILE *f = a.f;
     static const char *const cols[] = {"id", "kind", "role", "kernel", "baseline", "shape", "aggregate", "threads",
-                                       "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold", "metric",
-                                       "subject_median_ns", "baseline_median_ns", "reason", "claim", "source",
-                                       "file", "machine", "git_commit", "date"};
+                                       "cache", "level", "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold",
+                                       "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason",
+                                       "claim", "source", "file", "machine", "cpu_model", "cores_used",
+                                       "git_commit", "date", "emulated"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -196,19 +204,53 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, r->shape, 0);
         csv_field(f, r->aggregate ? "yes" : "no", 0);
         csv_int(f, r->threads, 0);
+        csv_field(f, r->cache == FK_CACHE_COLD ? "cold" : "hot", 0);
+        csv_field(f, r->level, 0);
         csv_field(f, fk_verdict_name(r->verdict), 0);
         csv_num(f, r->figure, 0);
         csv_num(f, r->lo, 0);
         csv_num(f, r->hi, 0);
         csv_int(f, r->n, 0);
         csv_num(f, h->threshold, 0);
-        csv_field(f, h->kind == FK_KIND_SPEEDUP ? "speedup" : h->metric, 0);
+        csv_field(f, h->kind == FK_KIND_ERROR ? h->metric : h->kind == FK_KIND_SCALING ? "efficiency"
+                     : h->kind == FK_KIND_ROOFLINE ? "fraction" : h->kind == FK_KIND_LATENCY ? "ns" : "ratio", 0);
         csv_num(f, r->median_a_ns, 0);
         csv_num(f, r->median_b_ns, 0);
+        csv_num(f, h->kind == FK_KIND_SCALING || h->kind == FK_KIND_ROOFLINE ? r->extra : NAN, 0);
         csv_field(f, r->reason, 0);
         csv_field(f, h->claim, 0);
         csv_field(f, h->source, 0);
         csv_field(f, loc, 0);
+        csv_field(f, c->machine, 0);
+        csv_field(f, c->cpu_model, 0);
+        csv_int(f, r->threads, 0);
+        csv_field(f, FK_GIT_COMMIT, 0);
+        csv_field(f, date, 0);
+        csv_field(f, c->emulated ? "yes" : "no", 1);
+    }
+    return fk_atomic_commit(&a, e);
+}
+
+static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/samples.csv", c->results_dir);
+    struct fk_atomic a;
+    if (fk_atomic_open(&a, path, e) != 0)
+        return -1;
+    FILE *f = a.f;
+    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date\r\n", f);
+    for (int i = 0; i < run->ns; i++) {
+        const struct fk_sample *s = &run->s[i];
+        csv_field(f, s->hypothesis, 0);
+        csv_field(f, s->arm, 0);
+        csv_field(f, s->shape, 0);
+        csv_int(f, s->threads, 0);
+        csv_field(f, s->cache == FK_CACHE_COLD ? "cold" : "hot", 0);
+        csv_int(f, s->pair, 0);
+        csv_int(f, s->slot, 0);
+        csv_num(f, s->ns, 0);
+        csv_int(f, s->reps, 0);
         csv_field(f, c->machine, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 1);
@@ -222,7 +264,7 @@ int fk_write_results(const struct fk_ctx *c, const struct fk_run *run, struct fk
     iso_date(date, sizeof date);
     if (fk_mkdirs(c->results_dir, e) != 0)
         return -1;
-    if (write_kernels(c, run, date, e) != 0)
+    if (write_kernels(c, run, date, e) != 0 || write_samples(c, run, date, e) != 0)
         return -1;
     return write_hypotheses(c, run, date, e);
 }

@@ -274,17 +274,84 @@ static int is_reduction(enum fk_op op)
     return op == FK_OP_GEMV || op == FK_OP_GEMM || op == FK_OP_DOT;
 }
 
+/* ---- Named error bounds, in one place ----
+ *
+ * Each is what a correct f32 kernel cannot exceed on the oracle's inputs
+ * (oracle/ops_*.py), derived from the rounding error of its steps.  Units:
+ * u = 2^-24 (unit roundoff); a relative error r is at most r / u ulp32 of
+ * the exact value (|z| / ulp32(z) < 2^24), so k roundings cost <= k ulp and
+ * an exp within E ulp costs <= 2E.  gamma(n) = n u / (1 - n u) bounds the
+ * relative error of any summation order of n terms of one sign. */
+#define FK_EXP_ULP     2.0   /* exp inside a kernel: libm expf < 1 ulp, vecmath_x86.h 1.01 measured */
+#define FK_SOFTMAX_SPAN 20.0 /* oracle logits in [-10, 10]: |x - max| <= 20 */
+#define FK_ROPE_ULP    2.0   /* rope rotation in double, rounded once (kernels/decode_f32.h) */
+
+static double gamma_units(double n)
+{
+    return n / (1.0 - ldexp(n, -24));
+}
+
+/* rmsnorm: sum of n squares (gamma(n)), mean and eps (2 roundings), sqrt
+ * (halves the relative error, + 1), reciprocal or divide (1), x * g * inv
+ * (2): (gamma(n) + 3) / 2 + 4 ulp. */
+static double rmsnorm_ulp(double n)
+{
+    return (gamma_units(n) + 3.0) / 2.0 + 4.0;
+}
+
+/* softmax: x - max rounds to |d| u relative error in exp(d), |d| <= span,
+ * for the output's own term and for the sum; exp (2E each, in e_i and in
+ * the sum); summing n positive terms (gamma(n - 1)); 1/sum and the multiply
+ * (2).  The n-term sum dominates: worst-case, as for GEMV. */
+static double softmax_ulp(double n)
+{
+    return gamma_units(n - 1.0) + 2.0 * FK_SOFTMAX_SPAN + 4.0 * FK_EXP_ULP + 2.0;
+}
+
+/* swiglu: exp(-a) (2E), 1 + e (1, and e / (1 + e) < 1 damps exp's error),
+ * the division or reciprocal-multiply (2), the multiply by b (1). */
+#define FK_SWIGLU_ULP (2.0 * FK_EXP_ULP + 4.0)
+
+/* attention, gauge units against oracle/ops_decode.py's gauge
+ * g0 (1 + A + L) (g0 = sum_t p_t |V_td|, A = scale max_t sum |K||q|,
+ * L = max |logit|): scores D A u, logit and max rounding 3 L u, exp 2E u,
+ * an online rescale at most once per position (<= 3 u each, amortized with
+ * the logit rise L), sums over T positions (gamma(T), twice: the p sum and
+ * the p V accumulation), each entering once for p_t and once for the sum:
+ * 2 (D A + 3 L + 3 T + 2E) + 2 T + 4 <= (8 T + 2 D + 24) (1 + A + L). */
+static double attention_gauge(double head_dim, double positions)
+{
+    return (8.0 * positions + 2.0 * head_dim + 24.0) / (1.0 - ldexp(positions + head_dim, -24));
+}
+
 double fk_gate_bound(const struct fk_kernel *k, const struct fk_shape *s, const char **metric)
 {
+    const char *m = "ulp_max";
+    double bound;
+    const double cols = (double)s->cols;
     if (is_reduction(k->op)) {
-        double ku = ldexp((double)s->cols, -24);
-        if (metric)
-            *metric = "gauge_max";
-        return (double)s->cols / (1.0 - ku) + 2.0;
+        m = "gauge_max";
+        bound = gamma_units(cols) + 2.0;
+    } else {
+        switch (k->op) {
+        case FK_OP_ATTENTION:
+            m = "gauge_max";
+            bound = attention_gauge(cols, (double)s->batch);
+            break;
+        case FK_OP_RMSNORM: bound = rmsnorm_ulp(cols); break;
+        case FK_OP_SOFTMAX: bound = softmax_ulp(cols); break;
+        case FK_OP_SWIGLU:  bound = FK_SWIGLU_ULP; break;
+        /* Each rope output is a 2-term dot product, so an f32 evaluation has
+         * no ULP bound under cancellation; FK_ROPE_ULP holds for our
+         * double-internal kernels.  Proposal: rope as a reduction (gauge =
+         * |x0 c| + |x1 s|, written by the oracle) with bound 4. */
+        case FK_OP_ROPE:    bound = FK_ROPE_ULP; break;
+        default:            bound = 64.0; break;
+        }
     }
     if (metric)
-        *metric = "ulp_max";
-    return 64.0;
+        *metric = m;
+    return bound;
 }
 
 int fk_gate_pass(const struct fk_kernel *k, const struct fk_shape *s, const struct fk_errstats *st)

@@ -1,0 +1,483 @@
+#include "machine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../kernels/kernel.h"
+#include "stats.h"
+#include "timing.h"
+
+#define PROBE_VERSION 1      /* bump when a probe or the sweep changes */
+#define SWEEP_SAMPLES 5
+#define SWEEP_MIN_BYTES (16u << 10)
+#define SWEEP_MAX_BYTES (256u << 20)
+
+static const char *const level_names[FK_LEVELS] = {"L1", "L2", "L3", "DRAM"};
+
+const char *fk_level_name(int level)
+{
+    return level >= 0 && level < FK_LEVELS ? level_names[level] : "between";
+}
+
+/* "32K", "1024K", "32M" -> bytes */
+static size_t parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end == 'K' || *end == 'k')
+        v *= 1024;
+    else if (*end == 'M' || *end == 'm')
+        v *= 1024 * 1024;
+    return (size_t)v;
+}
+
+static int read_line(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int ok = fgets(buf, (int)n, f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -1;
+    buf[strcspn(buf, "\n")] = 0;
+    return 0;
+}
+
+/* CPUs in a sysfs cpu list such as "0-1,4". */
+static int count_cpus(const char *list)
+{
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p)
+            break;
+        if (*end == '-')
+            b = strtol(end + 1, &end, 10);
+        n += (int)(b - a + 1);
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n > 0 ? n : 1;
+}
+
+int fk_caches_read(struct fk_caches *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < 16; i++) {
+        char path[256], level[16], type[32], size[32], shared[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        if (read_line(path, level, sizeof level) != 0)
+            break;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if (read_line(path, type, sizeof type) != 0)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (read_line(path, size, sizeof size) != 0)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", i);
+        if (read_line(path, shared, sizeof shared) != 0)
+            snprintf(shared, sizeof shared, "0");
+        int lv = atoi(level);
+        size_t bytes = parse_size(size);
+        if (lv == 1 && strcmp(type, "Instruction") != 0)
+            c->l1d = bytes;
+        else if (lv == 2) {
+            c->l2 = bytes;
+            c->l2_shared = count_cpus(shared);
+        } else if (lv == 3) {
+            c->l3 = bytes;
+            c->l3_shared = count_cpus(shared);
+        }
+    }
+    /* conservative defaults where sysfs says nothing (some VMs, qemu-user) */
+    if (!c->l1d)
+        c->l1d = 32u << 10;
+    if (!c->l2)
+        c->l2 = 1u << 20, c->l2_shared = 1;
+    if (!c->l3)
+        c->l3 = 8u << 20, c->l3_shared = 1;
+    return 0;
+}
+
+void fk_machine_key(uint64_t cpu, const char *cpu_model, int ncpu, char *buf, size_t n)
+{
+#ifdef __clang__
+    const char *cc = "clang " __VERSION__;
+#else
+    const char *cc = "gcc " __VERSION__;
+#endif
+    snprintf(buf, n, "%s|features=%llx|cores=%d|%s|probes=v%d", cpu_model, (unsigned long long)cpu, ncpu, cc,
+             PROBE_VERSION);
+}
+
+fk_read_fn fk_best_read(uint64_t cpu)
+{
+    const struct fk_probe *p[8];
+    int n = fk_probes(p, 8);
+    fk_read_fn best = NULL;
+    for (int i = 0; i < n; i++)
+        if (p[i]->read && (p[i]->requires & ~cpu) == 0)
+            best = p[i]->read;
+    return best;
+}
+
+struct read_task {
+    fk_read_fn rd;
+    void **bufs;        /* rotated per pass (cold mode), nbufs >= 1 */
+    int nbufs;
+    size_t per;         /* bytes per thread, multiple of 256 */
+    int64_t reps;
+    uint64_t sink[FK_MAX_THREADS];
+};
+
+/* Each thread reads its own slice reps times: one parallel region per
+ * sample, so pool wake-up and barrier cost stay out of the bandwidth. */
+static void read_task(void *ctx, int tid, int n)
+{
+    struct read_task *t = ctx;
+    (void)n;
+    uint64_t s = 0;
+    for (int64_t r = 0; r < t->reps; r++)
+        s ^= t->rd((const char *)t->bufs[r % t->nbufs] + (size_t)tid * t->per, t->per);
+    t->sink[tid] = s;
+}
+
+double fk_read_sample(struct fk_pool *pool, int threads, fk_read_fn rd, void **bufs, int nbufs, size_t bytes,
+                      int64_t reps)
+{
+    struct read_task t;
+    memset(&t, 0, sizeof t);
+    t.rd = rd;
+    t.bufs = bufs;
+    t.nbufs = nbufs;
+    t.per = bytes / (size_t)threads / 256 * 256;
+    t.reps = reps;
+    uint64_t t0 = fk_now_ns();
+    if (threads == 1 || !pool)
+        read_task(&t, 0, 1);
+    else
+        fk_pool_run(pool, threads, read_task, &t);
+    uint64_t t1 = fk_now_ns();
+    __asm__ __volatile__("" : : "r"(t.sink[0]) : "memory");
+    return (double)(t.per * (size_t)threads) * (double)reps / (double)(t1 - t0);
+}
+
+static int64_t calibrate_reads(struct fk_pool *pool, int threads, fk_read_fn rd, void **bufs, size_t bytes)
+{
+    int64_t reps = 1;
+    for (;;) {
+        uint64_t t0 = fk_now_ns();
+        fk_read_sample(pool, threads, rd, bufs, 1, bytes, reps);
+        double ns = (double)(fk_now_ns() - t0);
+        if (ns >= 2e6 || reps > (1ll << 30))
+            return reps;
+        reps = ns > 0 ? (int64_t)(reps * 2.5e6 / ns) + 1 : reps * 10;
+    }
+}
+
+int fk_level_of(const struct fk_machine *m, double total_bytes, int threads, int cold)
+{
+    if (cold)
+        return 3;
+    const struct fk_caches *c = &m->caches;
+    double per = total_bytes / (threads > 0 ? threads : 1);
+    if (per <= c->l1d)
+        return 0;
+    if (per <= c->l2 / (c->l2_shared > 1 ? c->l2_shared : 1))
+        return 1;
+    if (total_bytes <= c->l3)
+        return 2;
+    return 3;
+}
+
+/* Level of a sweep point, or -1 in the transition zones between levels. */
+static int sweep_level(const struct fk_caches *c, size_t total, int threads)
+{
+    double per = (double)total / threads;
+    double l2 = (double)c->l2 / (c->l2_shared > 1 ? c->l2_shared : 1);
+    if (per <= c->l1d / 2.0)
+        return 0;
+    if (per >= 2.0 * c->l1d && per <= l2 / 2.0)
+        return 1;
+    if (per >= 2.0 * l2 && total <= c->l3 / 2.0)
+        return 2;
+    if (total >= 4.0 * c->l3)
+        return 3;
+    return -1;
+}
+
+struct peak_task {
+    fk_peak_fn fn;
+    int64_t iters;
+    double ops[FK_MAX_THREADS];
+    float sink[FK_MAX_THREADS];
+};
+
+static void peak_task(void *ctx, int tid, int n)
+{
+    struct peak_task *t = ctx;
+    (void)n;
+    t->ops[tid] = t->fn(t->iters, &t->sink[tid]);
+}
+
+static double peak_sample(struct fk_pool *pool, int threads, fk_peak_fn fn, int64_t iters)
+{
+    struct peak_task t;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.iters = iters;
+    uint64_t t0 = fk_now_ns();
+    if (threads == 1)
+        peak_task(&t, 0, 1);
+    else
+        fk_pool_run(pool, threads, peak_task, &t);
+    double ns = (double)(fk_now_ns() - t0);
+    double ops = 0;
+    for (int i = 0; i < threads; i++)
+        ops += t.ops[i];
+    return ops / ns * 1e9;
+}
+
+static double measure_peak(struct fk_pool *pool, int threads, fk_peak_fn fn)
+{
+    int64_t iters = 1000;
+    for (;;) {
+        uint64_t t0 = fk_now_ns();
+        peak_sample(pool, 1, fn, iters);
+        double ns = (double)(fk_now_ns() - t0);
+        if (ns >= 5e6)
+            break;
+        iters = (int64_t)(iters * 6e6 / (ns > 1 ? ns : 1)) + 1;
+    }
+    double s[SWEEP_SAMPLES];
+    for (int i = 0; i < SWEEP_SAMPLES; i++)
+        s[i] = peak_sample(pool, threads, fn, iters);
+    return fk_median(s, SWEEP_SAMPLES);
+}
+
+static void iso_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int fk_machine_measure(struct fk_machine *m, uint64_t cpu, const char *key, int ncpu, int verbose,
+                       struct fk_err *e)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->key, sizeof m->key, "%s", key);
+    fk_caches_read(&m->caches);
+    m->ncpu = ncpu > FK_MAX_THREADS ? FK_MAX_THREADS : ncpu;
+    iso_now(m->date, sizeof m->date);
+    fk_read_fn rd = fk_best_read(cpu);
+    if (!rd)
+        return fk_fail(e, "machine: no read probe runs on this CPU");
+    struct fk_pool *pool = NULL;
+    if (m->ncpu > 1 && fk_pool_create(&pool, m->ncpu, FK_BARRIER_SPIN, e) != 0)
+        return -1;
+    size_t max = SWEEP_MAX_BYTES;
+    if (max < 8 * m->caches.l3)
+        max = 8 * m->caches.l3;
+    void *buf = fk_alloc(max);
+    if (!buf) {
+        fk_pool_destroy(pool);
+        return fk_fail(e, "machine: cannot allocate %zu bytes for the bandwidth sweep", max);
+    }
+    for (size_t i = 0; i < max; i += 4096)
+        ((char *)buf)[i] = (char)i;
+    for (int t = 1; t <= m->ncpu; t++) {
+        for (size_t total = SWEEP_MIN_BYTES * (size_t)t; total <= max; total *= 2) {
+            if (m->nsweep >= (int)(sizeof m->sweep / sizeof m->sweep[0]))
+                break;
+            void *bufs[1] = {buf};
+            int64_t reps = calibrate_reads(pool, t, rd, bufs, total);
+            double s[SWEEP_SAMPLES];
+            for (int i = 0; i < SWEEP_SAMPLES; i++)
+                s[i] = fk_read_sample(pool, t, rd, bufs, 1, total, reps);
+            struct fk_sweep_point *p = &m->sweep[m->nsweep++];
+            p->threads = t;
+            p->bytes = total;
+            p->gbs = fk_median(s, SWEEP_SAMPLES);
+            p->level = sweep_level(&m->caches, total, t);
+            if (p->level >= 0 && p->gbs > m->level_gbs[p->level][t])
+                m->level_gbs[p->level][t] = p->gbs;
+            if (verbose)
+                fprintf(stderr, "  read %2d thread(s) %10zu B  %8.1f GB/s  %s\n", t, total, p->gbs,
+                        fk_level_name(p->level));
+        }
+    }
+    fk_free(buf);
+    const struct fk_probe *pr[8];
+    int np = fk_probes(pr, 8);
+    for (int i = 0; i < np; i++) {
+        if ((pr[i]->requires & ~cpu) != 0)
+            continue;
+        for (int t = 1; t <= m->ncpu; t++) {
+            if (pr[i]->fma) {
+                double v = measure_peak(pool, t, pr[i]->fma);
+                if (v > m->peak_f32[t]) {
+                    m->peak_f32[t] = v;
+                    snprintf(m->f32_isa, sizeof m->f32_isa, "%s", pr[i]->isa);
+                }
+            }
+            if (pr[i]->int8) {
+                double v = measure_peak(pool, t, pr[i]->int8);
+                if (v > m->peak_int8[t]) {
+                    m->peak_int8[t] = v;
+                    snprintf(m->int8_isa, sizeof m->int8_isa, "%s", pr[i]->isa);
+                }
+            }
+        }
+    }
+    if (verbose)
+        for (int t = 1; t <= m->ncpu; t++)
+            fprintf(stderr, "  peak %2d thread(s) f32 %.1f GFLOP/s (%s), int8 %.1f GOP/s (%s)\n", t,
+                    m->peak_f32[t] * 1e-9, m->f32_isa, m->peak_int8[t] * 1e-9, m->int8_isa);
+    fk_pool_destroy(pool);
+    return 0;
+}
+
+int fk_machine_write(const struct fk_machine *m, const char *path, const char *machine, const char *cpu_model,
+                     struct fk_err *e)
+{
+    struct fk_atomic a;
+    if (fk_atomic_open(&a, path, e) != 0)
+        return -1;
+    FILE *f = a.f;
+    fprintf(f, "kind,name,threads,bytes,value,unit,machine,cpu_model,key,date\r\n");
+#define ROW(kind, name, t, bytes, v, unit)                                                                 \
+    fprintf(f, "%s,%s,%d,%zu,%.6g,%s,%s,\"%s\",\"%s\",%s\r\n", kind, name, t, (size_t)(bytes), v, unit, machine, \
+            cpu_model, m->key, m->date)
+    ROW("cache", "L1d", 1, m->caches.l1d, (double)m->caches.l1d, "bytes");
+    ROW("cache", "L2", m->caches.l2_shared, m->caches.l2, (double)m->caches.l2, "bytes");
+    ROW("cache", "L3", m->caches.l3_shared, m->caches.l3, (double)m->caches.l3, "bytes");
+    for (int i = 0; i < m->nsweep; i++)
+        ROW("read_sweep", fk_level_name(m->sweep[i].level), m->sweep[i].threads, m->sweep[i].bytes, m->sweep[i].gbs,
+            "GB/s");
+    for (int l = 0; l < FK_LEVELS; l++)
+        for (int t = 1; t <= m->ncpu; t++)
+            if (m->level_gbs[l][t] > 0)
+                ROW("read_ceiling", level_names[l], t, 0, m->level_gbs[l][t], "GB/s");
+    for (int t = 1; t <= m->ncpu; t++) {
+        if (m->peak_f32[t] > 0)
+            ROW("peak_f32", m->f32_isa, t, 0, m->peak_f32[t] * 1e-9, "GFLOP/s");
+        if (m->peak_int8[t] > 0)
+            ROW("peak_int8", m->int8_isa, t, 0, m->peak_int8[t] * 1e-9, "GOP/s");
+    }
+#undef ROW
+    return fk_atomic_commit(&a, e);
+}
+
+/* Splits one CSV line (RFC 4180 quotes) into at most max fields in place. */
+static int split_csv(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        if (*p == '"') {
+            char *w = ++p;
+            f[n++] = w;
+            while (*p) {
+                if (*p == '"' && p[1] == '"') {
+                    *w++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *w++ = *p++;
+                }
+            }
+            *w = 0;
+            /* p is at ',' or end */
+        } else {
+            f[n++] = p;
+            p += strcspn(p, ",\r\n");
+        }
+        if (*p != ',') {
+            *p = 0;
+            break;
+        }
+        *p++ = 0;
+    }
+    return n;
+}
+
+int fk_machine_load(struct fk_machine *m, const char *path, const char *key, struct fk_err *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    memset(m, 0, sizeof *m);
+    char line[2048];
+    int lineno = 0, stale = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (lineno == 1)
+            continue;
+        char *fl[10];
+        if (split_csv(line, fl, 10) != 10) {
+            fclose(f);
+            return fk_fail(e, "%s:%d: expected 10 fields (kind,name,threads,bytes,value,unit,machine,cpu_model,key,date)",
+                           path, lineno);
+        }
+        if (strcmp(fl[8], key) != 0) {
+            stale = 1;
+            break;
+        }
+        snprintf(m->key, sizeof m->key, "%s", fl[8]);
+        snprintf(m->date, sizeof m->date, "%s", fl[9]);
+        int t = atoi(fl[2]);
+        double v = strtod(fl[4], NULL);
+        size_t bytes = (size_t)strtoull(fl[3], NULL, 10);
+        if (t < 1 || t > FK_MAX_THREADS) {
+            fclose(f);
+            return fk_fail(e, "%s:%d: threads %d out of range 1..%d", path, lineno, t, FK_MAX_THREADS);
+        }
+        if (t > m->ncpu)
+            m->ncpu = t;
+        if (strcmp(fl[0], "cache") == 0) {
+            if (strcmp(fl[1], "L1d") == 0)
+                m->caches.l1d = bytes;
+            else if (strcmp(fl[1], "L2") == 0)
+                m->caches.l2 = bytes, m->caches.l2_shared = t;
+            else if (strcmp(fl[1], "L3") == 0)
+                m->caches.l3 = bytes, m->caches.l3_shared = t;
+        } else if (strcmp(fl[0], "read_sweep") == 0) {
+            if (m->nsweep < (int)(sizeof m->sweep / sizeof m->sweep[0])) {
+                struct fk_sweep_point *p = &m->sweep[m->nsweep++];
+                p->threads = t;
+                p->bytes = bytes;
+                p->gbs = v;
+                p->level = -1;
+                for (int l = 0; l < FK_LEVELS; l++)
+                    if (strcmp(fl[1], level_names[l]) == 0)
+                        p->level = l;
+            }
+        } else if (strcmp(fl[0], "read_ceiling") == 0) {
+            for (int l = 0; l < FK_LEVELS; l++)
+                if (strcmp(fl[1], level_names[l]) == 0)
+                    m->level_gbs[l][t] = v;
+        } else if (strcmp(fl[0], "peak_f32") == 0) {
+            m->peak_f32[t] = v * 1e9;
+            snprintf(m->f32_isa, sizeof m->f32_isa, "%s", fl[1]);
+        } else if (strcmp(fl[0], "peak_int8") == 0) {
+            m->peak_int8[t] = v * 1e9;
+            snprintf(m->int8_isa, sizeof m->int8_isa, "%s", fl[1]);
+        } else {
+            fclose(f);
+            return fk_fail(e, "%s:%d: unknown kind '%s'", path, lineno, fl[0]);
+        }
+    }
+    fclose(f);
+    if (stale || lineno < 2)
+        return 1;
+    return 0;
+}
