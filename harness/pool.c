@@ -54,6 +54,8 @@ struct fk_pool {
     _Alignas(64) atomic_int arrived;
     _Alignas(64) atomic_uint epoch;
     pthread_barrier_t *pb;  /* pb[n-1]: a POSIX barrier for n threads */
+    cpu_set_t caller_mask;  /* the caller's affinity before pinning, restored on destroy */
+    int have_mask;
 };
 
 
@@ -180,7 +182,10 @@ int fk_pool_create(struct fk_pool **out, int nthreads, enum fk_barrier_mode mode
     pthread_cond_init(&p->cv, NULL);
     for (int n = 1; n <= nthreads; n++)
         pthread_barrier_init(&p->pb[n - 1], NULL, (unsigned)n);
-    /* read the affinity mask once, before pinning the caller narrows it */
+    /* read the affinity mask once, before pinning the caller narrows it;
+     * destroy restores it, or every later pool (and forked child) would
+     * inherit a single core */
+    p->have_mask = pthread_getaffinity_np(pthread_self(), sizeof p->caller_mask, &p->caller_mask) == 0;
     int *cpus = calloc((size_t)nthreads, sizeof *cpus);
     if (!cpus) {
         fk_pool_destroy(p);
@@ -250,6 +255,8 @@ void fk_pool_destroy(struct fk_pool *p)
         pthread_barrier_destroy(&p->pb[n - 1]);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    if (p->have_mask)
+        pthread_setaffinity_np(pthread_self(), sizeof p->caller_mask, &p->caller_mask);
     free(p->w);
     free(p->pb);
     free(p);
