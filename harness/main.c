@@ -17,6 +17,8 @@
 #include "machine.h"
 #include "pool.h"
 #include "registry.h"
+#include "stats.h"
+#include <math.h>
 
 static void usage(FILE *f)
 {
@@ -27,6 +29,8 @@ static void usage(FILE *f)
             "  check     check kernels against the oracle and judge hypotheses (default: hypotheses/*.ini);\n"
             "            writes results/<machine>/kernels.csv and hypotheses.csv\n"
             "  mutants   judge the error hypotheses on the mutant kernels; fails if any mutant escapes\n"
+            "  bench     time kernels without hypotheses: --kernels GLOB --shapes RxC,... --threads 1,2\n"
+            "            [--cold]; prints median, CI, GB/s, GOP/s and the fraction of the level's ceiling\n"
             "  machine   measure the machine's ceilings (read bandwidth per level, peak FMA and int8 dot)\n"
             "            for 1..N threads -> results/<machine>/machine.csv (--force re-measures)\n"
             "options:\n"
@@ -38,6 +42,7 @@ static void usage(FILE *f)
             "  --python PATH   Python 3 with NumPy for the oracle (env FALSIFY_PYTHON; default /usr/bin/python3)\n"
             "  --seed N        oracle case seed (default 1)\n"
             "  --quiet         no progress lines\n"
+            "  --kernels GLOB, --shapes RxC,..., --threads 1,2, --cold   (bench)\n"
             "exit status: 0 ok; 1 a guard hypothesis FALSIFIED, a kernel wrong or crashed, or a mutant escaped;\n"
             "             2 bad input (message names the file, line and rule)\n");
 }
@@ -233,6 +238,101 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
     return rc;
 }
 
+/* Splits "a,b,c" (or blanks) into tokens; returns the count. */
+static int split_list(char *s, char **out, int max)
+{
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(s, ", ", &save); t && n < max; t = strtok_r(NULL, ", ", &save))
+        out[n++] = t;
+    return n;
+}
+
+/* bench: a latency "hypothesis" with no threshold to meet, so every kernel
+ * goes through the same correctness gate and timing as a verdict would. */
+static int cmd_bench(struct fk_ctx *c, const char *kernels, char *shapes, char *threads, int cold)
+{
+    struct fk_hypo h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.id, sizeof h.id, "bench");
+    snprintf(h.file, sizeof h.file, "(command line)");
+    snprintf(h.claim, sizeof h.claim, "timing only");
+    snprintf(h.source, sizeof h.source, "falsify bench");
+    snprintf(h.subject, sizeof h.subject, "%s", kernels);
+    h.kind = FK_KIND_LATENCY;
+    h.threshold = 1e300;
+    h.role = FK_ROLE_CLAIM;
+    h.cache = cold ? FK_CACHE_COLD : FK_CACHE_HOT;
+    h.budget_s = 3;
+    char *tok[FK_HYPO_MAX_SHAPES];
+    int n = split_list(shapes, tok, FK_HYPO_MAX_SHAPES);
+    for (int i = 0; i < n; i++)
+        if (fk_shape_parse(tok[i], &h.shapes[h.nshapes++]) != 0) {
+            fprintf(stderr, "falsify: --shapes: '%s' is not RxC or RxCxB with positive integers\n", tok[i]);
+            return 2;
+        }
+    n = split_list(threads, tok, FK_HYPO_MAX_THREADS);
+    for (int i = 0; i < n; i++) {
+        char *end;
+        long t = strtol(tok[i], &end, 10);
+        if (*end || t < 1 || t > FK_MAX_THREADS) {
+            fprintf(stderr, "falsify: --threads: '%s' is not an integer in 1..%d\n", tok[i], FK_MAX_THREADS);
+            return 2;
+        }
+        h.threads[h.nthreads++] = (int)t;
+    }
+    if (h.nshapes == 0 || h.nthreads == 0) {
+        fprintf(stderr, "falsify: bench needs --shapes and --threads\n");
+        return 2;
+    }
+    struct fk_machine *m = calloc(1, sizeof *m);
+    if (!m || ensure_machine(c, m, 0) != 0) {
+        free(m);
+        return 2;
+    }
+    c->ceilings = m;
+    struct fk_run run;
+    struct fk_err e;
+    if (fk_check_run(c, &h, 1, &run, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(m);
+        return 2;
+    }
+    printf("\n%-26s %-12s %3s %-5s %12s %23s %9s %9s %6s %9s\n", "kernel", "shape", "T", "cache", "median us",
+           "95% CI us", "GB/s", "GOP/s", "level", "fraction");
+    int rc = 0;
+    for (int i = 0; i < run.nk; i++) {
+        const struct fk_krow *r = &run.k[i];
+        char sh[64];
+        fk_shape_format(&r->shape, sh, sizeof sh);
+        if (r->nns == 0) {
+            if (r->checked && !r->correct) {
+                printf("%-26s %-12s %s\n", r->en->k->name, sh, r->note);
+                rc = 1;
+            }
+            continue;
+        }
+        struct fk_cost cost;
+        r->en->k->cost(&r->shape, &cost);
+        double bytes = cost.weight_bytes + cost.act_bytes + cost.out_bytes;
+        double med = fk_median(r->ns, (size_t)r->nns), lo, hi;
+        if (fk_quantile_ci(r->ns, (size_t)r->nns, 0.5, 0.05, &lo, &hi) != 0)
+            lo = hi = NAN;
+        int level = fk_level_of(m, bytes, r->threads, r->cache == FK_CACHE_COLD);
+        double ceil_gbs = m->level_gbs[level][r->threads < FK_MAX_THREADS ? r->threads : FK_MAX_THREADS];
+        char ci[64];
+        snprintf(ci, sizeof ci, "[%.4g, %.4g]", lo * 1e-3, hi * 1e-3);
+        printf("%-26s %-12s %3d %-5s %12.4g %23s %9.1f %9.1f %6s %9.3f\n", r->en->k->name, sh, r->threads,
+               r->cache == FK_CACHE_COLD ? "cold" : "hot", med * 1e-3, ci, bytes / med, cost.ops / med,
+               fk_level_name(level), ceil_gbs > 0 ? bytes / med / ceil_gbs : NAN);
+    }
+    printf("fraction = GB/s over the cached %s ceiling of that level (machine.csv); roofline hypotheses\n"
+           "re-measure the reference interleaved with the kernel instead\n", c->machine);
+    fk_run_free(&run);
+    free(m);
+    c->ceilings = NULL;
+    return rc;
+}
+
 /* Every mutant must be FALSIFIED by at least one error hypothesis. */
 static int cmd_mutants(struct fk_ctx *c, char **files, int nfiles)
 {
@@ -311,7 +411,10 @@ int main(int argc, char **argv)
     const char *machine = getenv("FALSIFY_MACHINE");
     snprintf(c.python, sizeof c.python, "%s", env_or("FALSIFY_PYTHON", "/usr/bin/python3"));
     c.seed = 1;
-    int with_mutants = 0, force = 0;
+    int with_mutants = 0, force = 0, cold = 0;
+    const char *bench_kernels = "gemv.f32.*";
+    char *bench_shapes = NULL, *bench_threads = NULL;
+    char default_shapes[] = "2048x2048", default_threads[] = "1";
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
     for (int i = 2; i < argc; i++) {
@@ -338,7 +441,15 @@ int main(int argc, char **argv)
                 return 2;
             }
             c.seed = (unsigned)v;
-        } else if (strcmp(a, "--force") == 0)
+        } else if (strcmp(a, "--kernels") == 0 && has_val)
+            bench_kernels = argv[++i];
+        else if (strcmp(a, "--shapes") == 0 && has_val)
+            bench_shapes = argv[++i];
+        else if (strcmp(a, "--threads") == 0 && has_val)
+            bench_threads = argv[++i];
+        else if (strcmp(a, "--cold") == 0)
+            cold = 1;
+        else if (strcmp(a, "--force") == 0)
             force = 1;
         else if (strcmp(a, "--mutants") == 0)
             with_mutants = 1;
@@ -355,6 +466,10 @@ int main(int argc, char **argv)
     c.cpu = fk_cpu_detect();
     fk_cpu_model(c.cpu_model, sizeof c.cpu_model);
     c.ncpu = fk_usable_cores();
+    if (!bench_shapes)
+        bench_shapes = default_shapes;
+    if (!bench_threads)
+        bench_threads = default_threads;
     if (machine)
         snprintf(c.machine, sizeof c.machine, "%s", machine);
     else
@@ -367,6 +482,18 @@ int main(int argc, char **argv)
         snprintf(c.results_dir, sizeof c.results_dir, "results/%s", c.machine);
     c.rng_seed = (unsigned long long)time(NULL);
 
+    if (strcmp(cmd, "bench") == 0) {
+        struct fk_err e;
+        if (fk_registry_scan(&c.reg, plugins, c.cpu, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            free(files);
+            return 2;
+        }
+        int rc = cmd_bench(&c, bench_kernels, bench_shapes, bench_threads, cold);
+        fk_registry_free(&c.reg);
+        free(files);
+        return rc;
+    }
     if (strcmp(cmd, "machine") == 0) {
         free(files);
         return cmd_machine(&c, force);
