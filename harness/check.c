@@ -157,6 +157,33 @@ static int correct_child(void *vctx, int fd)
         fk_case_free(&cs);
         return -1;
     }
+    /* the C pack must reproduce the oracle's GGML bytes exactly (through
+     * to_ggml for repacked layouts) */
+    if (cs.wq.count > 0) {
+        size_t nb = (size_t)cs.wq.count;
+        uint8_t *g = (k->flags & FK_KERNEL_REPACKED) ? fk_alloc(nb) : in.packed;
+        if (g && (k->flags & FK_KERNEL_REPACKED) && k->to_ggml(&cs.shape, in.packed, g) != 0) {
+            fk_free(g);
+            g = NULL;
+        }
+        const uint8_t *o = cs.wq.data;
+        size_t bad = nb;
+        if (g && ((k->flags & FK_KERNEL_REPACKED) || in.packed_bytes >= nb))
+            for (size_t i = 0; i < nb && bad == nb; i++)
+                if (g[i] != o[i])
+                    bad = i;
+        if (!g || bad < nb) {
+            char msg[400];
+            if (!g)
+                snprintf(msg, sizeof msg, "pack: to_ggml failed: the bytes cannot be checked against the oracle");
+            else
+                snprintf(msg, sizeof msg, "pack: byte %zu of the GGML blocks is 0x%02x, the oracle's w-%s.npy has 0x%02x",
+                         bad, g[bad], fk_format_name(k->weights), o[bad]);
+            fk_send_fail(fd, k->name, msg);
+        }
+        if (g && (k->flags & FK_KERNEL_REPACKED))
+            fk_free(g);
+    }
     const double *gauge = cs.gauge.count ? (const double *)cs.gauge.data : NULL;
     struct fk_msg m;
     memset(&m, 0, sizeof m);
@@ -190,6 +217,12 @@ static int correct_child(void *vctx, int fd)
         m.es.ulp_worst = split.ulp_worst;
     }
     fk_send(fd, &m);
+    /* the second reference: the plain f32 product, i.e. what quantizing
+     * weights (and activations) costs; equal to the first for f32 kernels */
+    const double *g32 = cs.gauge32.count ? (const double *)cs.gauge32.data : NULL;
+    fk_error_stats(in.a.y, cs.ref32.data, g32, in.out_count, &m.es);
+    m.i[0] = 1;
+    fk_send(fd, &m);
     fk_inst_free(&in);
     fk_case_free(&cs);
     return 0;
@@ -209,13 +242,16 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
         run->kernel_failures++;
         return;
     }
-    int got = 0;
+    int got = 0, failed = 0;
     for (int i = 0; i < out.n; i++) {
-        if (out.m[i].type == FK_MSG_ERRSTATS) {
+        if (out.m[i].type == FK_MSG_ERRSTATS && out.m[i].i[0] == 1) {
+            r->es32 = out.m[i].es;
+        } else if (out.m[i].type == FK_MSG_ERRSTATS) {
             r->es = out.m[i].es;
             got = 1;
         } else if (out.m[i].type == FK_MSG_FAIL) {
             snprintf(r->note, sizeof r->note, "%s", out.m[i].text);
+            failed = 1;
         }
     }
     if (out.crashed) {
@@ -226,6 +262,9 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
     } else if (!got) {
         if (!r->note[0])
             snprintf(r->note, sizeof r->note, "no result from correctness job");
+        run->kernel_failures++;
+    } else if (failed) {
+        r->correct = 0;  /* ran, but broke a rule (note says which) */
         run->kernel_failures++;
     } else {
         r->correct = fk_gate_pass(r->en->k, &r->shape, &r->es);

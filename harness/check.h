@@ -40,7 +40,8 @@ struct fk_krow {
     int correct;              /* passed the gate */
     int crashed;
     char note[600];           /* failure / crash message */
-    struct fk_errstats es;
+    struct fk_errstats es;    /* against the reference on the operands as the kernel sees them */
+    struct fk_errstats es32;  /* against the f32 operands: the format's quantization error (reported) */
     double bound;             /* gate bound */
     double *ns;               /* per-call ns samples */
     int nns, capns;

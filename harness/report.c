@@ -112,7 +112,8 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
     FILE *f = a.f;
     static const char *const cols[] = {
         "kernel", "op", "weights", "acts", "isa", "rows", "cols", "batch", "threads", "cache", "status",
-        "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound", "seed",
+        "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound",
+        "quant_gauge_max", "quant_gauge_p99", "quant_ulp_max", "seed",
         "samples", "median_ns", "min_ns", "ci_lo_ns", "ci_hi_ns", "gbytes_per_s", "gops_per_s", "note",
         "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", "emulated"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
@@ -142,6 +143,10 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         csv_num(f, has_err ? r->es.ulp_max : NAN, 0);
         csv_num(f, has_err ? (double)r->es.ulp_worst : NAN, 0);
         csv_num(f, r->checked ? r->bound : NAN, 0);
+        int has32 = has_err && r->es32.n > 0;
+        csv_num(f, has32 && r->es32.gauge_worst >= 0 ? r->es32.gauge_max : NAN, 0);
+        csv_num(f, has32 && r->es32.gauge_worst >= 0 ? r->es32.gauge_p99 : NAN, 0);
+        csv_num(f, has32 ? r->es32.ulp_max : NAN, 0);
         csv_int(f, c->seed, 0);
         csv_int(f, r->nns, 0);
         double med = NAN, mn = NAN, lo = NAN, hi = NAN;
