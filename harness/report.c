@@ -191,8 +191,8 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
     static const char *const cols[] = {"id", "kind", "role", "kernel", "baseline", "shape", "aggregate", "threads",
                                        "cache", "level", "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold",
                                        "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason",
-                                       "claim", "source", "file", "machine", "cpu_model", "cores_used",
-                                       "git_commit", "date", "emulated"};
+                                       "claim", "source", "file", "machine", "cpu_model", "cores_used", "isa",
+                                       "build", "git_commit", "date", "emulated"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -229,9 +229,12 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, c->machine, 0);
         csv_field(f, c->cpu_model, 0);
         csv_int(f, r->threads, 0);
+        const struct fk_entry *en = fk_registry_find(&c->reg, r->kernel);
+        csv_field(f, en ? en->k->isa : strncmp(r->kernel, "barrier.", 8) == 0 ? "harness" : "", 0);
+        csv_field(f, en ? en->build : "", 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
-        csv_field(f, c->emulated ? "yes" : "no", 1);
+        csv_field(f, c->emulated || (en && (en->k->flags & FK_KERNEL_EMULATED)) ? "yes" : "no", 1);
     }
     return fk_atomic_commit(&a, e);
 }
