@@ -4,6 +4,16 @@
 # with its own ISA flags only, picked by the file-name suffix:
 # kernels/gemv_f32_avx2.c -> FLAGS_avx2.  Never -march=native.
 
+# Target architecture: the host's by default (a native aarch64 machine
+# builds the aarch64 plugin set into build/).  `make ARCH=aarch64` on an
+# x86-64 host cross-builds with aarch64-linux-gnu-gcc into build-aarch64/.
+HOST_ARCH := $(shell uname -m)
+ARCH      ?= $(HOST_ARCH)
+ifeq ($(ARCH)-$(filter aarch64 arm64,$(HOST_ARCH)),aarch64-)
+CROSS     := aarch64
+CC        := aarch64-linux-gnu-gcc
+BUILD     ?= build-aarch64
+endif
 CC      ?= cc
 BUILD   ?= build
 CSTD     = -std=c11 -D_GNU_SOURCE
@@ -20,6 +30,13 @@ FLAGS_avx2       = -O3 -mavx2 -mfma -mf16c
 FLAGS_avx512     = -O3 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c
 FLAGS_avx512vnni = $(FLAGS_avx512) -mavx512vnni
 FLAGS_avxvnni    = -O3 -mavxvnni -mavx2 -mfma -mf16c
+FLAGS_amx        = -O3 -mamx-tile -mamx-int8 -mavx512f -mavx512bw -mavx512vl
+# kernels/*_amx.c are built a second time against the software tile model
+# (kernels/amx_model.h): portable C, baseline flags, runs on any machine.
+FLAGS_amx_model  = $(FLAGS_default) -DFK_AMX_MODEL
+FLAGS_neon       = -O3
+FLAGS_tiled4x4neon = -O3
+FLAGS_neondot    = -O3 -march=armv8.2-a+dotprod
 FLAGS_default    = -O2
 PLUGIN_CFLAGS    = $(CSTD) $(WARN) -g -fPIC -shared -fvisibility=hidden -ffp-contract=off
 
@@ -30,12 +47,21 @@ can_build = $(shell $(CC) $1 -Werror -x c -c -o /dev/null /dev/null >/dev/null 2
 
 KERNEL_SRCS := $(sort $(wildcard kernels/*.c))
 MUTANT_SRCS := $(sort $(wildcard kernels/mutants/*.c))
-BUILDABLE   := $(foreach s,$(KERNEL_SRCS) $(MUTANT_SRCS),$(if $(call can_build,$(call flags_of,$s)),$s))
-UNBUILDABLE := $(filter-out $(BUILDABLE),$(KERNEL_SRCS) $(MUTANT_SRCS))
+# Plugins of the other architecture are not built at all (not even tried):
+# x86 suffixes on aarch64, NEON suffixes on x86-64; the rest is portable.
+ISAS_x86     = sse avx2 avx512 avx512vnni avxvnni amx
+ISAS_aarch64 = neon neondot tiled4x4neon
+OTHER_ISAS   = $(if $(filter aarch64 arm64,$(ARCH)),$(ISAS_x86),$(ISAS_aarch64))
+ARCH_SRCS   := $(foreach s,$(KERNEL_SRCS) $(MUTANT_SRCS),$(if $(filter $(OTHER_ISAS),$(call isa_of,$s)),,$s))
+BUILDABLE   := $(foreach s,$(ARCH_SRCS),$(if $(call can_build,$(call flags_of,$s)),$s))
+UNBUILDABLE := $(filter-out $(BUILDABLE),$(ARCH_SRCS))
 PLUGINS     := $(patsubst kernels/%.c,$(BUILD)/kernels/%.so,$(filter $(KERNEL_SRCS),$(BUILDABLE)))
 MUTANTS     := $(patsubst kernels/mutants/%.c,$(BUILD)/mutants/%.so,$(filter $(MUTANT_SRCS),$(BUILDABLE)))
+PLUGINS     += $(patsubst kernels/%_amx.c,$(BUILD)/kernels/%_amx-model.so,$(filter %_amx.c,$(KERNEL_SRCS)))
 
 LIB_SRCS := $(filter-out harness/main.c,$(wildcard harness/*.c))
+# x86 machine-ceiling probes (ISA flags) exist only in the x86-64 build
+LIB_SRCS := $(if $(filter aarch64 arm64,$(ARCH)),$(filter-out harness/probe_avx%.c,$(LIB_SRCS)),$(LIB_SRCS))
 LIB_OBJS := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 HDRS     := $(wildcard harness/*.h) kernels/kernel.h
 TEST_SRCS := $(sort $(wildcard harness/tests/test_*.c))
@@ -44,7 +70,7 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants list clean help
+.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -52,7 +78,7 @@ build: $(BUILD)/falsify $(PLUGINS) $(MUTANTS)
 	@$(foreach s,$(UNBUILDABLE),echo "skip: $s: $(CC) cannot target '$(call flags_of,$s)'";)
 
 deps-build:
-	@$(DEPS) build
+	@$(DEPS) build $(CROSS)
 
 $(BUILD)/obj/%.o: harness/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -69,6 +95,10 @@ $(BUILD)/falsify: $(BUILD)/obj/main.o $(LIB_OBJS)
 $(BUILD)/kernels/%.so: kernels/%.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
+
+$(BUILD)/kernels/%_amx-model.so: kernels/%_amx.c $(wildcard kernels/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) $(FLAGS_amx_model) -DFK_BUILD_FLAGS='"$(FLAGS_amx_model)"' $< -o $@ -lm
 
 $(BUILD)/mutants/%.so: kernels/mutants/%.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)
@@ -107,6 +137,20 @@ mutants: build
 list: build
 	@$(BUILD)/falsify list --mutants
 
+# The harness, plugins, mutants, unit tests and fixtures of this $(ARCH) build.
+test-bins: build $(TESTS) $(FIXTURES)
+
+# Cross-built aarch64 correctness suite under qemu-user, from an x86-64 host:
+# unit tests, oracle agreement, bit-exact quantization, mutants and
+# `falsify check` (speed verdicts UNTESTABLE: emulated), once per CPU model:
+# max (dotprod, i8mm, sve) and cortex-a53 (ARMv8.0: the dotprod plugin must
+# be listed as skipped).  See harness/qemu_test.sh.
+QEMU_CPUS ?= max cortex-a53
+test-aarch64:
+	@$(DEPS) aarch64
+	@$(MAKE) --no-print-directory ARCH=aarch64 test-bins
+	@harness/qemu_test.sh build-aarch64 $(QEMU_CPUS)
+
 clean:
 	rm -rf $(BUILD)
 
@@ -115,4 +159,6 @@ help:
 	@echo "make falsify    build, generate oracle vectors, judge hypotheses/*.ini -> results/<machine>/"
 	@echo "make test       unit tests (cmocka) and the mutant check"
 	@echo "make list       plugins: runnable or skipped, and the mutants"
+	@echo "make ARCH=aarch64  cross-build the aarch64 harness and plugins into build-aarch64/"
+	@echo "make test-aarch64  that build's correctness suite under qemu-aarch64 (CPU models: $(QEMU_CPUS))"
 	@echo "make clean      remove $(BUILD)/"

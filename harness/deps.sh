@@ -47,9 +47,14 @@ check() {
         command -v pdftoppm >/dev/null 2>&1 || want poppler-utils
         ;;
     aarch64)
+        # cross compiler, emulator, and the arm64 libraries through Debian
+        # multiarch (dpkg --add-architecture arm64): headers in /usr/include,
+        # libraries in /usr/lib/aarch64-linux-gnu; the host oracle needs NumPy
+        check falsify
         command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || want "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
         command -v qemu-aarch64 >/dev/null 2>&1 || want qemu-user
-        [ -f /usr/aarch64-linux-gnu/include/ini.h ] || want libinih-dev:arm64
+        [ -f /usr/lib/aarch64-linux-gnu/libinih.so ] || want libinih-dev:arm64
+        [ -f /usr/lib/aarch64-linux-gnu/libcmocka.so ] || want libcmocka-dev:arm64
         ;;
     *)
         echo "deps.sh: unknown target '$1' (build falsify test figures paper aarch64 python)" >&2

@@ -71,6 +71,69 @@ static void machine_name(const char *model, int ncpu, char *out, size_t n)
         strcat(out, suffix);
 }
 
+/* Is this process running under a user-mode emulator (qemu-user)?  Its
+ * times say nothing about any real CPU, so check.c then makes every speed,
+ * scaling and roofline verdict UNTESTABLE; correctness verdicts stand.
+ * Signs, first match wins (why gets the reason):
+ *  1. FALSIFY_EMULATED: "0" = no (overrides 2-3), any other value = yes
+ *     (make test-aarch64 sets it);
+ *  2. /proc/self/status "Name:" starts with "qemu-": the kernel names the
+ *     process after the host executable when qemu-aarch64 is run directly;
+ *     qemu fakes /proc/self/{maps,stat,exe,cmdline,auxv}, not status;
+ *  3. an aarch64 build reading an x86 /proc/cpuinfo ("vendor_id" line):
+ *     qemu-user before 8.1 passes the host's cpuinfo through, also when
+ *     started by binfmt_misc (where the process name is the guest's).
+ * Not detected: binfmt_misc with qemu >= 8.1 (emulated cpuinfo) - set
+ * FALSIFY_EMULATED=1 there.  AT_PLATFORM, uname and HWCAP are emulated too,
+ * so they cannot tell. */
+static int detect_emulation(char *why, size_t n)
+{
+    const char *env = getenv("FALSIFY_EMULATED");
+    if (env && env[0]) {
+        if (strcmp(env, "0") == 0)
+            return 0;
+        snprintf(why, n, "FALSIFY_EMULATED=%s", env);
+        return 1;
+    }
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        int hit = 0;
+        while (!hit && fgets(line, sizeof line, f))
+            if (strncmp(line, "Name:", 5) == 0) {
+                const char *v = line + 5 + strspn(line + 5, " \t");
+                hit = strncmp(v, "qemu-", 5) == 0;
+                if (hit)
+                    snprintf(why, n, "process is %.*s (qemu-user)", (int)strcspn(v, "\n"), v);
+            }
+        fclose(f);
+        if (hit)
+            return 1;
+    }
+#if defined(__aarch64__)
+    f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        int hit = 0;
+        while (!hit && fgets(line, sizeof line, f))
+            hit = strncmp(line, "vendor_id", 9) == 0;
+        fclose(f);
+        if (hit) {
+            snprintf(why, n, "aarch64 code on an x86 /proc/cpuinfo (qemu-user)");
+            return 1;
+        }
+    }
+#endif
+    return 0;
+}
+
+#if defined(__aarch64__)
+#define ARCH_NAME "aarch64"
+#elif defined(__x86_64__)
+#define ARCH_NAME "x86-64"
+#else
+#define ARCH_NAME "cpu"
+#endif
+
 static const char *env_or(const char *name, const char *fallback)
 {
     const char *v = getenv(name);
@@ -117,11 +180,13 @@ static void print_entry(const struct fk_entry *en)
         printf("  %-30s (emulated: correctness only, no speed verdicts)\n", "");
 }
 
-static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir)
+static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir, const char *emulated_why)
 {
     char feats[512];
     printf("cpu: %s (%d usable cores)\nfeatures: %s\n", c->cpu_model, c->ncpu,
            fk_cpu_feature_list(c->cpu, feats, sizeof feats));
+    if (c->emulated)
+        printf("emulated: %s: correctness only, speed verdicts UNTESTABLE\n", emulated_why);
     int runnable = 0, skipped = 0, refused = 0;
     printf("plugins:\n");
     for (int i = 0; i < c->reg.n; i++) {
@@ -203,12 +268,13 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
     struct fk_run run;
     struct fk_err e;
     struct fk_machine *m = calloc(1, sizeof *m);
-    if (!m || ensure_machine(c, m, 0) != 0) {
+    /* emulated: no timing at all, so no ceilings to measure */
+    if (!m || (!c->emulated && ensure_machine(c, m, 0) != 0)) {
         free(m);
         free(h);
         return 2;
     }
-    c->ceilings = m;
+    c->ceilings = c->emulated ? NULL : m;
     if (fk_check_run(c, h, nh, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         free(m);
@@ -465,6 +531,13 @@ int main(int argc, char **argv)
     }
     c.cpu = fk_cpu_detect();
     fk_cpu_model(c.cpu_model, sizeof c.cpu_model);
+    char emulated_why[160] = "";
+    c.emulated = detect_emulation(emulated_why, sizeof emulated_why);
+    if (c.emulated) {  /* the model string is the host's under qemu-user */
+        char host[sizeof c.cpu_model];
+        snprintf(host, sizeof host, "%s", c.cpu_model);
+        snprintf(c.cpu_model, sizeof c.cpu_model, "emulated %s on %s", ARCH_NAME, host);
+    }
     c.ncpu = fk_usable_cores();
     if (!bench_shapes)
         bench_shapes = default_shapes;
@@ -516,7 +589,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "falsify: refused %s\n", c.reg.e[i].why);
     int rc;
     if (strcmp(cmd, "list") == 0)
-        rc = cmd_list(&c, with_mutants, mutants_dir);
+        rc = cmd_list(&c, with_mutants, mutants_dir, emulated_why);
     else if (is_mut)
         rc = cmd_mutants(&c, files, nfiles);
     else

@@ -173,7 +173,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, r->en->path, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
-        csv_field(f, (k->flags & FK_KERNEL_EMULATED) ? "yes" : "no", 1);
+        csv_field(f, ((k->flags & FK_KERNEL_EMULATED) || c->emulated) ? "yes" : "no", 1);  /* model or emulator */
     }
     if (fk_atomic_commit(&a, e) != 0)
         return -1;
