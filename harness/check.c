@@ -237,7 +237,7 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
     fk_shape_format(&r->shape, sh, sizeof sh);
     r->checked = 1;
     r->bound = fk_gate_bound(r->en->k, &r->shape, NULL);
-    if (fk_sandbox(correct_child, &j, &out, &e) != 0) {
+    if (fk_sandbox(correct_child, &j, c->in_process, &out, &e) != 0) {
         snprintf(r->note, sizeof r->note, "could not run: %s", e.msg);
         run->kernel_failures++;
         return;

@@ -26,6 +26,7 @@ struct fk_ctx {
     int ncpu;                /* usable cores */
     int mutants;             /* judge mutants (and only mutants) as subjects */
     int emulated;            /* running under an emulator: no speed verdicts */
+    int in_process;          /* correctness jobs without fork (sandbox.h): emulated runs */
     const struct fk_machine *ceilings; /* machine ceilings (roofline), NULL if not measured */
     int quiet;
 };

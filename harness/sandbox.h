@@ -39,8 +39,16 @@ struct fk_job_out {
 typedef int (*fk_job_fn)(void *ctx, int fd);
 
 /* Runs fn(ctx, fd) in a child.  Returns 0 when the job ran (crashed or
- * not: see out), -1 if it could not be started. */
-int fk_sandbox(fk_job_fn fn, void *ctx, struct fk_job_out *out, struct fk_err *e);
+ * not: see out), -1 if it could not be started.
+ *
+ * in_process: run fn in this process instead, messages going through a
+ * temporary file, and a fault (SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGABRT)
+ * caught with siglongjmp and reported the same way.  For where fork does
+ * not work: qemu-user 7.2 on recent host kernels hangs in the child of
+ * every fork.  Weaker than a child: a faulting kernel may have corrupted
+ * this process, so the run says it continued after a fault; the job must
+ * be single-threaded (correctness jobs are; timed jobs never run emulated). */
+int fk_sandbox(fk_job_fn fn, void *ctx, int in_process, struct fk_job_out *out, struct fk_err *e);
 void fk_job_out_free(struct fk_job_out *out);
 
 void fk_send(int fd, const struct fk_msg *m);

@@ -260,7 +260,7 @@ int fk_timed_run(const struct fk_timed *t, struct fk_timed_out *out, struct fk_e
     memset(out, 0, sizeof *out);
     out->fig = out->lo = out->hi = NAN;
     struct fk_job_out jo;
-    if (fk_sandbox(timed_child, (void *)t, &jo, e) != 0)
+    if (fk_sandbox(timed_child, (void *)t, 0, &jo, e) != 0)
         return -1;
     int cap = 0;
     for (int i = 0; i < jo.n; i++)
