@@ -1,7 +1,10 @@
-/* W4A8 GEMM on AMX tiles: Q4_0 weights x Q8_0 activations with TDPBSSD.
- * Static inline only; included by kernels/gemm_w4a8_amx.c (the plugin, built
- * twice: for real AMX, and with -DFK_AMX_MODEL against the software tile
- * model kernels/amx_model.h) and by the novnni mutant.
+/* Quantized GEMM on AMX tiles: Q4_0 or Q8_0 weights x Q8_0 activations with
+ * TDPBSSD.  Static inline only; included by kernels/gemm_w4a8_amx.c and
+ * kernels/gemm_q8_0_amx.c (plugins, each built twice: for real AMX, and with
+ * -DFK_AMX_MODEL against the software tile model kernels/amx_model.h) and by
+ * the novnni mutant.  The amx_gemm_* functions take the weight format
+ * (`q8`: 0 = Q4_0, 1 = Q8_0, a compile-time constant at every call site);
+ * amx_w4a8_* and amx_q8_0_* are the two instantiations.
  *
  * Y[m][r] = sum_b dw[r][b] * dx[m][b] * sum_{k<32} (qw[r][b][k] - 8) * qx[m][b][k]
  *
@@ -17,6 +20,9 @@
  *              ARE tile rows g = 0..3 of B, the high nibbles rows 4..7.  After
  *              all blocks, the 16 fp16 scales of each block.  Rows past the
  *              end are zero.  to_ggml() inverts this byte for byte.
+ *              Q8_0 weights: 512 quant bytes per panel and block, byte
+ *              g*64 + 4n + i (g < 8) = GGML qs[4g + i] of row 16p + n: the 8
+ *              rows of the B tile as they are, loaded straight from the panel.
  *   prepare(): X -> Q8_0 (bit-exact with fk_quantize_row_q8_0_ref) stored as
  *              int8 (batch, cols) row-major (the A tiles), then f32 dx
  *              (batch, cols/32).
@@ -24,7 +30,9 @@
  *              B tiles = nibbles - 8 in [-8,7] (8 rows x 64 B), A tile = 16 x
  *              32 B of qx, C = 0 then C += A.B (|C| <= 32*8*127 < 2^15,
  *              exact), stored, then acc += (C * dw) * dx in f32, blocks in
- *              order: the same rounding as gemm.w4a8.scalar.  Fewer than 16
+ *              order: the same rounding as gemm.w4a8.scalar.  Q8_0 weights:
+ *              B = the packed block itself, |C| <= 32*127*127 < 2^24 (exact
+ *              in int32 and in f32), same accumulation.  Fewer than 16
  *              batch rows left: A and C are configured with that many rows
  *              (one LDTILECFG), so M = 1..15 needs no padding or copies.
  *
@@ -44,7 +52,8 @@
 
 #define AMX_NR 16     /* weight rows (output columns) per panel = C/B tile columns */
 #define AMX_MR 16     /* batch rows per A/C tile */
-#define AMX_QS 256    /* quant bytes per panel and block */
+#define AMX_QS 256    /* Q4_0 quant bytes per panel and block */
+#define AMX_QS8 512   /* Q8_0 quant bytes per panel and block (= one B tile) */
 
 #ifdef FK_AMX_MODEL
 /* Tile operations on a model state on run()'s stack; a fault traps. */
@@ -73,11 +82,22 @@ static inline int64_t amx_w4a8_round64(int64_t n)
     return (n + 63) & ~(int64_t)63;
 }
 
-/* Bytes of one panel: nb * 256 quant bytes, then nb * 16 fp16 scales,
- * padded so every panel starts 64-byte aligned. */
+/* Quant bytes of one panel block: 256 (Q4_0) or 512 (Q8_0). */
+static inline int64_t amx_gemm_qs_bytes(int q8)
+{
+    return q8 ? AMX_QS8 : AMX_QS;
+}
+
+/* Bytes of one panel: nb panel blocks of quant bytes, then nb * 16 fp16
+ * scales, padded so every panel starts 64-byte aligned. */
+static inline int64_t amx_gemm_panel_bytes(int64_t nb, int q8)
+{
+    return amx_w4a8_round64(nb * amx_gemm_qs_bytes(q8) + nb * AMX_NR * 2);
+}
+
 static inline int64_t amx_w4a8_panel_bytes(int64_t nb)
 {
-    return amx_w4a8_round64(nb * AMX_QS + nb * AMX_NR * 2);
+    return amx_gemm_panel_bytes(nb, 0);
 }
 
 /* Offset within a panel block of GGML qs[t] (t < 16) of panel row n. */
@@ -90,53 +110,102 @@ static inline int amx_w4a8_qs_at(int n, int t)
 #endif
 }
 
-static inline size_t amx_w4a8_packed_size(const struct fk_shape *s)
+/* Offset within a panel block of GGML qs[t] of panel row n: Q4_0 as above
+ * (t < 16), Q8_0 always {K/4, N, 4} (t < 32). */
+static inline int amx_gemm_qs_at(int n, int t, int q8)
+{
+    return q8 ? (t / 4) * 64 + n * 4 + t % 4 : amx_w4a8_qs_at(n, t);
+}
+
+static inline size_t amx_gemm_packed_size(const struct fk_shape *s, int q8)
 {
     const int64_t panels = (s->rows + AMX_NR - 1) / AMX_NR;
-    return (size_t)(panels * amx_w4a8_panel_bytes(s->cols / FK_Q4_0_BLOCK));
+    return (size_t)(panels * amx_gemm_panel_bytes(s->cols / FK_Q4_0_BLOCK, q8));
+}
+
+/* One GGML block of either format, as the reference quantizer writes it. */
+union amx_gemm_block {
+    fk_block_q4_0 q4;
+    fk_block_q8_0 q8;
+};
+
+/* The fp16 scale and the quant bytes of block u (both formats start with d). */
+static inline uint16_t *amx_gemm_block_d(union amx_gemm_block *u, int q8)
+{
+    return q8 ? &u->q8.d : &u->q4.d;
+}
+
+static inline uint8_t *amx_gemm_block_qs(union amx_gemm_block *u, int q8)
+{
+    return q8 ? (uint8_t *)u->q8.qs : u->q4.qs;
 }
 
 /* w: (rows, cols) f32 -> panels (see top of file). */
-static inline int amx_w4a8_pack(const struct fk_shape *s, const float *w, void *packed)
+static inline int amx_gemm_pack(const struct fk_shape *s, const float *w, void *packed, int q8)
 {
     if (s->rows < 1 || s->cols < 1 || s->cols % FK_Q4_0_BLOCK != 0)
         return -1;
-    const int64_t nb = s->cols / FK_Q4_0_BLOCK, pb = amx_w4a8_panel_bytes(nb);
+    const int64_t nb = s->cols / FK_Q4_0_BLOCK, pb = amx_gemm_panel_bytes(nb, q8), qb = amx_gemm_qs_bytes(q8);
+    const int nq = q8 ? FK_Q8_0_BLOCK : FK_Q4_0_BLOCK / 2;  /* quant bytes per GGML block */
     uint8_t *out = packed;
     for (int64_t p = 0; p * AMX_NR < s->rows; p++) {
         uint8_t *qs = out + p * pb;
-        uint16_t *d = (uint16_t *)(qs + nb * AMX_QS);
+        uint16_t *d = (uint16_t *)(qs + nb * qb);
         for (int64_t b = 0; b < nb; b++)
             for (int n = 0; n < AMX_NR; n++) {
                 const int64_t r = p * AMX_NR + n;
-                fk_block_q4_0 blk = {0, {0}};
-                if (r < s->rows)
-                    fk_quantize_row_q4_0_ref(w + r * s->cols + b * FK_Q4_0_BLOCK, &blk, FK_Q4_0_BLOCK);
-                d[b * AMX_NR + n] = blk.d;
-                for (int t = 0; t < 16; t++)
-                    qs[b * AMX_QS + amx_w4a8_qs_at(n, t)] = blk.qs[t];
+                union amx_gemm_block blk;
+                memset(&blk, 0, sizeof blk);
+                if (r < s->rows) {
+                    const float *src = w + r * s->cols + b * FK_Q4_0_BLOCK;
+                    if (q8)
+                        fk_quantize_row_q8_0_ref(src, &blk.q8, FK_Q8_0_BLOCK);
+                    else
+                        fk_quantize_row_q4_0_ref(src, &blk.q4, FK_Q4_0_BLOCK);
+                }
+                d[b * AMX_NR + n] = *amx_gemm_block_d(&blk, q8);
+                const uint8_t *bq = amx_gemm_block_qs(&blk, q8);
+                for (int t = 0; t < nq; t++)
+                    qs[b * qb + amx_gemm_qs_at(n, t, q8)] = bq[t];
             }
     }
     return 0;
 }
 
-/* panels -> (rows, cols/32) plain GGML Q4_0 blocks. */
-static inline int amx_w4a8_to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
+/* panels -> (rows, cols/32) plain GGML blocks of the weight format. */
+static inline int amx_gemm_to_ggml(const struct fk_shape *s, const void *packed, void *ggml, int q8)
 {
-    const int64_t nb = s->cols / FK_Q4_0_BLOCK, pb = amx_w4a8_panel_bytes(nb);
+    const int64_t nb = s->cols / FK_Q4_0_BLOCK, pb = amx_gemm_panel_bytes(nb, q8), qb = amx_gemm_qs_bytes(q8);
+    const int nq = q8 ? FK_Q8_0_BLOCK : FK_Q4_0_BLOCK / 2;
+    const size_t bytes = q8 ? FK_Q8_0_BYTES : FK_Q4_0_BYTES;
     const uint8_t *in = packed;
-    fk_block_q4_0 *out = ggml;
+    uint8_t *out = ggml;
     for (int64_t r = 0; r < s->rows; r++) {
         const uint8_t *qs = in + (r / AMX_NR) * pb;
-        const uint16_t *d = (const uint16_t *)(qs + nb * AMX_QS);
+        const uint16_t *d = (const uint16_t *)(qs + nb * qb);
         const int n = (int)(r % AMX_NR);
         for (int64_t b = 0; b < nb; b++) {
-            out[r * nb + b].d = d[b * AMX_NR + n];
-            for (int t = 0; t < 16; t++)
-                out[r * nb + b].qs[t] = qs[b * AMX_QS + amx_w4a8_qs_at(n, t)];
+            union amx_gemm_block blk;
+            *amx_gemm_block_d(&blk, q8) = d[b * AMX_NR + n];
+            uint8_t *bq = amx_gemm_block_qs(&blk, q8);
+            for (int t = 0; t < nq; t++)
+                bq[t] = qs[b * qb + amx_gemm_qs_at(n, t, q8)];
+            memcpy(out + (size_t)(r * nb + b) * bytes, &blk, bytes);
         }
     }
     return 0;
+}
+
+static inline size_t amx_w4a8_packed_size(const struct fk_shape *s) { return amx_gemm_packed_size(s, 0); }
+
+static inline int amx_w4a8_pack(const struct fk_shape *s, const float *w, void *packed)
+{
+    return amx_gemm_pack(s, w, packed, 0);
+}
+
+static inline int amx_w4a8_to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
+{
+    return amx_gemm_to_ggml(s, packed, ggml, 0);
 }
 
 /* Scratch: int8 qx (batch, cols), then f32 dx (batch, cols/32) 64-byte aligned. */
@@ -205,6 +274,17 @@ static inline void amx_w4a8_prepare(const struct fk_args *a)
         dx[i] = amx_w4a8_quantize_block(a->x + i * FK_Q8_0_BLOCK, qx + i * FK_Q8_0_BLOCK);
 }
 
+/* The 16 fp16 scales of a panel block -> f32 dw (exact). */
+static inline void amx_gemm_scales(const uint16_t *d, float dw[16])
+{
+#ifndef FK_AMX_MODEL
+    _mm512_storeu_ps(dw, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d)));
+#else
+    for (int n = 0; n < AMX_NR; n++)
+        dw[n] = fk_fp16_to_f32(d[n]);
+#endif
+}
+
 /* Block b of a panel -> B tile bytes bt[8][64]: row g < 4 = low nibbles of
  * bytes g*64 .. g*64+63, row 4 + g = their high nibbles, each minus 8
  * (nibbles [0,15] -> [-8,7]); and its 16 scales -> f32 dw. */
@@ -217,16 +297,29 @@ static inline void amx_w4a8_unpack(const uint8_t *qs, const uint16_t *d, int8_t 
         _mm512_store_si512(bt[g], _mm512_sub_epi8(_mm512_and_si512(q, low4), eight));
         _mm512_store_si512(bt[4 + g], _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(q, 4), low4), eight));
     }
-    _mm512_storeu_ps(dw, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d)));
 #else
     for (int g = 0; g < 4; g++)
         for (int j = 0; j < 64; j++) {
             bt[g][j] = (int8_t)((qs[g * 64 + j] & 0x0f) - 8);
             bt[4 + g][j] = (int8_t)((qs[g * 64 + j] >> 4) - 8);
         }
-    for (int n = 0; n < AMX_NR; n++)
-        dw[n] = fk_fp16_to_f32(d[n]);
 #endif
+    amx_gemm_scales(d, dw);
+}
+
+/* B tile of block b of a panel, for tileloadd with stride 64, and its f32
+ * scales: Q8_0 weights are the tile as packed; Q4_0 are unpacked into bt. */
+static inline const void *amx_gemm_b_tile(const uint8_t *panel, int64_t nb, int64_t b, int8_t bt[8][64],
+                                          float dw[16], int q8)
+{
+    const uint8_t *qs = panel + b * amx_gemm_qs_bytes(q8);
+    const uint16_t *d = (const uint16_t *)(panel + nb * amx_gemm_qs_bytes(q8)) + b * AMX_NR;
+    if (q8) {
+        amx_gemm_scales(d, dw);
+        return qs;
+    }
+    amx_w4a8_unpack(qs, d, bt, dw);
+    return bt;
 }
 
 /* Tile configuration for mr (1..16) batch rows: tmm0, tmm1 = C (mr x 64 B),
@@ -244,14 +337,14 @@ static inline void amx_w4a8_config(struct fk_amx_tilecfg *cfg, int mr)
 }
 
 /* Columns [r0, r1) of Y, for every batch row. */
-static inline void amx_w4a8_run(const struct fk_args *a, int64_t r0, int64_t r1)
+static inline void amx_gemm_run(const struct fk_args *a, int64_t r0, int64_t r1, int q8)
 {
     assert(a->shape.cols % FK_Q4_0_BLOCK == 0 && a->shape.batch >= 1);
     assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
 
     const struct fk_shape *s = &a->shape;
     const int64_t rows = s->rows, cols = s->cols, batch = s->batch, nb = cols / FK_Q4_0_BLOCK;
-    const int64_t pb = amx_w4a8_panel_bytes(nb);
+    const int64_t pb = amx_gemm_panel_bytes(nb, q8);
     const int8_t *qx = a->scratch;                                                       /* (batch, cols) */
     const float *dx = (const float *)((const uint8_t *)a->scratch + amx_w4a8_dx_offset(s));  /* (batch, nb) */
     const int64_t p_end = (r1 + AMX_NR - 1) / AMX_NR;
@@ -279,17 +372,12 @@ static inline void amx_w4a8_run(const struct fk_args *a, int64_t r0, int64_t r1)
             for (int64_t b = 0; b < nb; b++) {
                 AMX_LOAD(4, qx + m0 * cols + b * FK_Q4_0_BLOCK, cols);
                 AMX_ZERO(0);
-                amx_w4a8_unpack(panel + b * AMX_QS, (const uint16_t *)(panel + nb * AMX_QS) + b * AMX_NR, bt[0],
-                                dw[0]);
-                AMX_LOAD(6, bt[0], 64);
+                AMX_LOAD(6, amx_gemm_b_tile(panel, nb, b, bt[0], dw[0], q8), 64);
                 AMX_DPBSSD(0, 4, 6);
                 AMX_STORE(0, cbuf, sizeof cbuf[0]);
                 if (np == 2) {
-                    const uint8_t *q1 = panel + pb;
                     AMX_ZERO(1);
-                    amx_w4a8_unpack(q1 + b * AMX_QS, (const uint16_t *)(q1 + nb * AMX_QS) + b * AMX_NR, bt[1],
-                                    dw[1]);
-                    AMX_LOAD(7, bt[1], 64);
+                    AMX_LOAD(7, amx_gemm_b_tile(panel + pb, nb, b, bt[1], dw[1], q8), 64);
                     AMX_DPBSSD(1, 4, 7);
                     AMX_STORE(1, &cbuf[0][AMX_NR], sizeof cbuf[0]);
                 }
@@ -310,9 +398,31 @@ static inline void amx_w4a8_run(const struct fk_args *a, int64_t r0, int64_t r1)
     AMX_RELEASE();
 }
 
+static inline void amx_w4a8_run(const struct fk_args *a, int64_t r0, int64_t r1) { amx_gemm_run(a, r0, r1, 0); }
+
 static inline void amx_w4a8_cost(const struct fk_shape *s, struct fk_cost *c)
 {
     fk_matvec_cost(s, FK_FMT_Q4_0, FK_FMT_Q8_0, c);
+}
+
+/* The Q8_0-weight instantiation (kernels/gemm_q8_0_amx.c). */
+static inline size_t amx_q8_0_packed_size(const struct fk_shape *s) { return amx_gemm_packed_size(s, 1); }
+
+static inline int amx_q8_0_pack(const struct fk_shape *s, const float *w, void *packed)
+{
+    return amx_gemm_pack(s, w, packed, 1);
+}
+
+static inline int amx_q8_0_to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
+{
+    return amx_gemm_to_ggml(s, packed, ggml, 1);
+}
+
+static inline void amx_q8_0_run(const struct fk_args *a, int64_t r0, int64_t r1) { amx_gemm_run(a, r0, r1, 1); }
+
+static inline void amx_q8_0_cost(const struct fk_shape *s, struct fk_cost *c)
+{
+    fk_matvec_cost(s, FK_FMT_Q8_0, FK_FMT_Q8_0, c);
 }
 
 #endif /* FK_GEMM_W4A8_AMX_H */
