@@ -668,9 +668,8 @@ static void self_check(struct fk_ctx *c, struct fk_run *run, const struct fk_hyp
 
 /* ---------------------------------------------------------- the driver */
 
-int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e)
+int fk_check_validate(const struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_err *e)
 {
-    memset(run, 0, sizeof *run);
     /* 1. validate every hypothesis against the kernels it names, before running anything */
     for (int i = 0; i < nh; i++) {
         if (is_barrier_name(h[i].subject)) {
@@ -706,7 +705,14 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
             }
         }
     }
+    return 0;
+}
 
+int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e)
+{
+    memset(run, 0, sizeof *run);
+    if (fk_check_validate(c, h, nh, e) != 0)
+        return -1;
     /* 2. correctness rows for every runnable kernel named, oracle vectors first */
     char **specs = NULL;
     int nspecs = 0;

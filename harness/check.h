@@ -94,6 +94,11 @@ struct fk_run {
  * Python oracle for missing ones. */
 int fk_oracle_ensure(const struct fk_ctx *c, char **specs, int nspecs, struct fk_err *e);
 
+/* Checks every hypothesis against the kernels it names (shapes each kernel
+ * can take, harness subjects) before anything runs: 0, or -1 naming file,
+ * line and rule. */
+int fk_check_validate(const struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_err *e);
+
 /* Judges hypotheses h[0..nh).  Fills run.  Returns 0, or -1 on bad input
  * (message in e, nothing judged). */
 int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e);

@@ -267,6 +267,11 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
         return 2;
     struct fk_run run;
     struct fk_err e;
+    if (fk_check_validate(c, h, nh, &e) != 0) {  /* bad input fails before any measuring */
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(h);
+        return 2;
+    }
     struct fk_machine *m = calloc(1, sizeof *m);
     /* emulated: no timing at all, so no ceilings to measure */
     if (!m || (!c->emulated && ensure_machine(c, m, 0) != 0)) {
