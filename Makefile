@@ -70,7 +70,7 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64
+.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64 figures paper figures-test
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -156,6 +156,38 @@ test-aarch64:
 	@$(MAKE) --no-print-directory ARCH=aarch64 test-bins
 	@harness/qemu_test.sh build-aarch64 $(QEMU_CPUS)
 
+# Figures (gnuplot) and the paper (LaTeX) from results/<machine>/*.csv.
+# paper/figures/<machine>/*.{pdf,png}; paper/build holds .dat files and LaTeX snippets.
+RESULTS ?= results
+figures:
+	@$(DEPS) figures
+	@sh paper/figures.sh $(RESULTS) paper/figures paper/build
+
+paper: figures
+	@$(DEPS) paper
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error paper.tex
+
+# Figures from the checked-in sample set (two machines), each expected file
+# checked, then `falsify compare` on the two sample machines.  gnuplot only.
+FT_DIR  = $(BUILD)/figures-test
+FT_FIGS = throughput speedup scaling roofline error verdicts
+FT_MACH = amd-epyc-2c synthetic-example-4c
+figures-test: $(BUILD)/falsify
+	@$(DEPS) figures
+	@rm -rf $(FT_DIR) && sh paper/figures.sh paper/sample-results $(FT_DIR)/figures $(FT_DIR)/work
+	@fail=0; for m in $(FT_MACH); do for f in $(FT_FIGS); do for t in pdf png; do \
+	  p=$(FT_DIR)/figures/$$m/$$f.$$t; [ -s $$p ] || { echo "figures-test: missing or empty $$p"; fail=1; }; \
+	  done; done; done; for f in compare compare_speedup; do for t in pdf png; do \
+	  p=$(FT_DIR)/figures/all/$$f.$$t; [ -s $$p ] || { echo "figures-test: missing or empty $$p"; fail=1; }; \
+	  done; done; \
+	  for t in macros.tex verdicts-amd-epyc-2c.tex machine-amd-epyc-2c.tex; do \
+	  [ -s $(FT_DIR)/work/tex/$$t ] || { echo "figures-test: missing $$t"; fail=1; }; done; exit $$fail
+	@$(BUILD)/falsify compare paper/sample-results/amd-epyc-2c paper/sample-results/synthetic-example-4c > $(FT_DIR)/compare.txt
+	@grep -q "read_ceiling" $(FT_DIR)/compare.txt && grep -q "synthetic-example-4c" $(FT_DIR)/compare.txt
+	@if $(BUILD)/falsify compare paper/sample-results/amd-epyc-2c /nonexistent 2>/dev/null; then \
+	  echo "figures-test: compare accepted a missing folder"; exit 1; fi
+	@echo "figures-test: OK ($(words $(FT_MACH)) machines, compare)"
+
 clean:
 	rm -rf $(BUILD)
 
@@ -166,4 +198,7 @@ help:
 	@echo "make list       plugins: runnable or skipped, and the mutants"
 	@echo "make ARCH=aarch64  cross-build the aarch64 harness and plugins into build-aarch64/"
 	@echo "make test-aarch64  that build's correctness suite under qemu-aarch64 (CPU models: $(QEMU_CPUS))"
+	@echo "make figures    gnuplot figures of results/<machine>/ -> paper/figures/<machine>/"
+	@echo "make paper      paper/paper.pdf (LaTeX) with the figures and every verdict"
+	@echo "make figures-test  figures from paper/sample-results/ checked, and falsify compare"
 	@echo "make clean      remove $(BUILD)/"

@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "registry.h"
 #include "stats.h"
+#include "compare.h"
 #include <math.h>
 
 static void usage(FILE *f)
@@ -33,6 +34,8 @@ static void usage(FILE *f)
             "            [--cold]; prints median, CI, GB/s, GOP/s and the fraction of the level's ceiling\n"
             "  machine   measure the machine's ceilings (read bandwidth per level, peak FMA and int8 dot)\n"
             "            for 1..N threads -> results/<machine>/machine.csv (--force re-measures)\n"
+            "  compare DIR_A DIR_B  two results/<machine> folders side by side: ceilings, verdicts\n"
+            "            that differ, speedups\n"
             "options:\n"
             "  --plugins DIR   plugin directory (env FALSIFY_PLUGINS; default build/kernels)\n"
             "  --mutants-dir DIR  mutant plugins (env FALSIFY_MUTANTS; default build/mutants)\n"
@@ -473,6 +476,13 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "compare") == 0) {
+        if (argc != 4) {
+            fprintf(stderr, "usage: falsify compare DIR_A DIR_B (two results/<machine> folders)\n");
+            return 2;
+        }
+        return fk_compare(argv[2], argv[3], stdout);
+    }
     struct fk_ctx c;
     memset(&c, 0, sizeof c);
     const char *plugins = env_or("FALSIFY_PLUGINS", "build/kernels");
