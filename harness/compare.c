@@ -213,7 +213,7 @@ int fk_compare(const char *da, const char *db, FILE *out)
                                         "figure", "ci_lo", "ci_hi", NULL};
     struct table m[2], h[2];
     const char *d[2] = {da, db};
-    int loaded = 0, rc = 1;
+    int loaded = 0, rc = 2;  /* bad input: the exit status of every malformed-input error */
     for (int i = 0; i < 2; i++) {
         if (load(&m[i], d[i], "machine.csv", mneed))
             goto done;
