@@ -13,19 +13,11 @@
  * the activation loads.
  *
  * Built for aarch64 only (FLAGS_neon: ARMv8-A asimd, no dotprod). */
-#include <arm_neon.h>
-#include <assert.h>
-
-#include "gemv_quant.h"
-#include "vecmath_neon.h"
+#include "gemv_w4a8_neon.h"
 
 /* sum_j (q4_j - 8) q8_j of one block pair, exact. */
-static inline int32_t w4a8_block_isum(const fk_block_q4_0 *w, int8x16_t x0, int8x16_t x1)
+static inline int32_t w4a8_block_isum(int8x16_t lo, int8x16_t hi, int8x16_t x0, int8x16_t x1)
 {
-    const uint8x16_t v = vld1q_u8(w->qs);
-    const int8x16_t eight = vdupq_n_s8(8);
-    const int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v, vdupq_n_u8(0x0f))), eight);  /* elems 0..15 */
-    const int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v, 4)), eight);                /* 16..31 */
     int16x8_t pl = vmull_s8(vget_low_s8(lo), vget_low_s8(x0));
     pl = vmlal_high_s8(pl, lo, x0);
     int16x8_t ph = vmull_s8(vget_low_s8(hi), vget_low_s8(x1));
@@ -36,28 +28,7 @@ static inline int32_t w4a8_block_isum(const fk_block_q4_0 *w, int8x16_t x0, int8
 /* Rows [r0, r1); w: (rows, cols/32) Q4_0 blocks, scratch: (cols/32) Q8_0 blocks. */
 static void gemv_w4a8_neon__run(const struct fk_args *a, int64_t r0, int64_t r1)
 {
-    assert(a->shape.cols >= 32 && a->shape.cols % 32 == 0);
-    assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
-
-    const int64_t nb = a->shape.cols / 32;
-    const fk_block_q4_0 *w = a->w;
-    const fk_block_q8_0 *x = a->scratch;
-    float *y = a->y;  /* (rows) */
-
-    for (int64_t r = r0; r < r1; r += 2) {
-        const fk_block_q4_0 *w0 = w + r * nb;
-        const fk_block_q4_0 *w1 = w + (r + 1 < r1 ? r + 1 : r) * nb;
-        float acc0 = 0.0f, acc1 = 0.0f;
-        for (int64_t b = 0; b < nb; b++) {
-            const int8x16_t x0 = vld1q_s8(x[b].qs), x1 = vld1q_s8(x[b].qs + 16);
-            const float dx = fk_fp16_to_f32_neon(x[b].d);
-            acc0 += (float)w4a8_block_isum(w0 + b, x0, x1) * (fk_fp16_to_f32_neon(w0[b].d) * dx);
-            acc1 += (float)w4a8_block_isum(w1 + b, x0, x1) * (fk_fp16_to_f32_neon(w1[b].d) * dx);
-        }
-        y[r] = acc0;
-        if (r + 1 < r1)
-            y[r + 1] = acc1;
-    }
+    w4a8_neon__rows(a, r0, r1, w4a8_block_isum);
 }
 
 static const struct fk_kernel gemv_w4a8_neon = {
