@@ -53,6 +53,28 @@ int fk_oracle_ensure(const struct fk_ctx *c, char **specs, int nspecs, struct fk
 
 /* ---------------------------------------------------------- matching */
 
+/* The baseline of hypothesis h for subject en: an exact name or a role
+ * (same-isa relative to en); NULL with why when nothing answers it. */
+static const struct fk_entry *base_of(const struct fk_ctx *c, const struct fk_hypo *h, const struct fk_entry *en,
+                                      char *why, size_t n)
+{
+    if (!h->baseline[0]) {
+        snprintf(why, n, "no baseline");
+        return NULL;
+    }
+    return fk_registry_resolve(&c->reg, h->baseline, en, c->reg.cpu, why, n);
+}
+
+/* Does subject token tok (name, glob or role) name entry en? */
+static int token_names(const struct fk_ctx *c, const char *tok, const struct fk_entry *en)
+{
+    char of[96], why[8];
+    struct fk_err e;
+    if (fk_role_parse(tok, of, sizeof of, &e) == FK_PICK_NONE)
+        return fnmatch(tok, en->k->name, 0) == 0;
+    return fk_registry_resolve(&c->reg, tok, NULL, c->reg.cpu, why, sizeof why) == en;
+}
+
 static int is_subject(const struct fk_ctx *c, const struct fk_hypo *h, const struct fk_entry *en)
 {
     if (!en->k || en->status == FK_REFUSED)
@@ -60,15 +82,33 @@ static int is_subject(const struct fk_ctx *c, const struct fk_hypo *h, const str
     int mutant = (en->k->flags & FK_KERNEL_MUTANT) != 0;
     if (mutant != (c->mutants != 0))
         return 0;
-    if (h->baseline[0] && strcmp(en->k->name, h->baseline) == 0)
+    char why[8];
+    if (h->baseline[0] && !c->mutants && base_of(c, h, en, why, sizeof why) == en)
         return 0;
     char buf[sizeof h->subject];
     snprintf(buf, sizeof buf, "%s", h->subject);
     char *save = NULL;
     for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-        if (fnmatch(tok, en->k->name, 0) == 0)
+        if (token_names(c, tok, en))
             return 1;
     return 0;
+}
+
+/* Why no kernel answers h's subject here (roles give their own reason). */
+static void no_subject_why(const struct fk_ctx *c, const struct fk_hypo *h, char *why, size_t n)
+{
+    char buf[sizeof h->subject], of[96], r[400];
+    snprintf(buf, sizeof buf, "%s", h->subject);
+    snprintf(why, n, "no %skernel here matches '%s'", c->mutants ? "mutant " : "", h->subject);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        struct fk_err e;
+        if (fk_role_parse(tok, of, sizeof of, &e) != FK_PICK_NONE &&
+            !fk_registry_resolve(&c->reg, tok, NULL, c->reg.cpu, r, sizeof r)) {
+            snprintf(why, n, "%s: %s", tok, r);
+            return;
+        }
+    }
 }
 
 static struct fk_krow *krow_get(struct fk_run *run, const struct fk_entry *en, const struct fk_shape *s, int threads,
@@ -340,6 +380,8 @@ static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, co
         agg->threads = run->h[first].threads;
         agg->cache = run->h[first].cache;
     }
+    for (int i = first; i < run->nh - 1 && !agg->baseline[0]; i++)
+        snprintf(agg->baseline, sizeof agg->baseline, "%s", run->h[i].baseline);
     if (worst >= 0) {
         const struct fk_hrow *w = &run->h[worst];
         agg->figure = w->figure;
@@ -555,11 +597,13 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     switch (h->kind) {
     case FK_KIND_SPEEDUP:
     case FK_KIND_PARITY: {
-        const struct fk_entry *base = fk_registry_find(&c->reg, h->baseline);
+        char bwhy[600];
+        const struct fk_entry *base = base_of(c, h, en, bwhy, sizeof bwhy);
         if (!base || base->status != FK_RUNNABLE) {
-            snprintf(why, n, "baseline %s %s", h->baseline, base ? base->why : "is not available here");
+            snprintf(why, n, "baseline %s: %s", h->baseline, base ? base->why : bwhy);
             return -1;
         }
+        snprintf(hr->baseline, sizeof hr->baseline, "%s", base->k->name);
         struct fk_krow *kb = kcorrect(run, base, sh);
         if (!kb || !kb->correct) {
             snprintf(why, n, "not timed: %s failed correctness at %s", base->k->name, hr->shape);
@@ -618,7 +662,11 @@ static void self_check(struct fk_ctx *c, struct fk_run *run, const struct fk_hyp
     for (int i = 0; i < nh; i++) {
         if (h[i].kind != FK_KIND_SPEEDUP || is_barrier_name(h[i].subject))
             continue;
-        const struct fk_entry *base = fk_registry_find(&c->reg, h[i].baseline);
+        const struct fk_entry *base = NULL;
+        char bwhy[8];
+        for (int k = 0; k < c->reg.n && !base; k++)
+            if (is_subject(c, &h[i], &c->reg.e[k]) && c->reg.e[k].status == FK_RUNNABLE)
+                base = base_of(c, &h[i], &c->reg.e[k], bwhy, sizeof bwhy);
         if (!base || base->status != FK_RUNNABLE || !kcorrect(run, base, &h[i].shapes[0]) ||
             !kcorrect(run, base, &h[i].shapes[0])->correct)
             continue;
@@ -683,24 +731,22 @@ int fk_check_validate(const struct fk_ctx *c, const struct fk_hypo *h, int nh, s
                                h[i].line, h[i].id);
             continue;
         }
-        const struct fk_entry *base = NULL;
-        if (h[i].baseline[0]) {
-            base = fk_registry_find(&c->reg, h[i].baseline);
-            if (!base && !c->mutants)
-                fprintf(stderr, "%s:%d: [%s] note: baseline '%s' is not available here\n", h[i].file, h[i].line,
-                        h[i].id, h[i].baseline);
-        }
         for (int k = 0; k < c->reg.n; k++) {
-            const struct fk_entry *en = &c->reg.e[k];
-            if (!is_subject(c, &h[i], en) && en != base)
+            const struct fk_entry *sub = &c->reg.e[k];
+            if (!is_subject(c, &h[i], sub))
                 continue;
-            for (int s = 0; s < h[i].nshapes; s++) {
-                struct fk_err why;
-                if (fk_shape_ok(en->k, &h[i].shapes[s], &why) != 0) {
-                    char sh[64];
-                    fk_shape_format(&h[i].shapes[s], sh, sizeof sh);
-                    return fk_fail(e, "%s:%d: [%s] shape %s invalid for %s: %s", h[i].file, h[i].line, h[i].id, sh,
-                                   en->k->name, why.msg);
+            char bwhy[8];
+            const struct fk_entry *pair[2] = {sub, c->mutants ? NULL : base_of(c, &h[i], sub, bwhy, sizeof bwhy)};
+            for (int p = 0; p < 2; p++) {
+                const struct fk_entry *en = pair[p];
+                for (int s = 0; en && s < h[i].nshapes; s++) {
+                    struct fk_err why;
+                    if (fk_shape_ok(en->k, &h[i].shapes[s], &why) != 0) {
+                        char sh[64];
+                        fk_shape_format(&h[i].shapes[s], sh, sizeof sh);
+                        return fk_fail(e, "%s:%d: [%s] shape %s invalid for %s: %s", h[i].file, h[i].line, h[i].id,
+                                       sh, en->k->name, why.msg);
+                    }
                 }
             }
         }
@@ -717,10 +763,15 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
     char **specs = NULL;
     int nspecs = 0;
     for (int i = 0; i < nh; i++) {
-        const struct fk_entry *base = h[i].baseline[0] ? fk_registry_find(&c->reg, h[i].baseline) : NULL;
-        for (int k = 0; k < c->reg.n; k++) {
-            const struct fk_entry *en = &c->reg.e[k];
-            if ((!is_subject(c, &h[i], en) && en != base) || en->status != FK_RUNNABLE)
+        for (int k = 0; k < 2 * c->reg.n; k++) {
+            /* each subject, then its baseline */
+            const struct fk_entry *en = &c->reg.e[k / 2];
+            if (!is_subject(c, &h[i], en))
+                continue;
+            char bwhy[8];
+            if (k % 2 == 1 && (c->mutants || !(en = base_of(c, &h[i], en, bwhy, sizeof bwhy))))
+                continue;
+            if (en->status != FK_RUNNABLE)
                 continue;
             for (int s = 0; s < h[i].nshapes; s++) {
                 struct fk_krow *r = krow_get(run, en, &h[i].shapes[s], 1, FK_CACHE_HOT, 1);
@@ -832,8 +883,7 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
                 hr->aggregate = 1;
                 snprintf(hr->shape, sizeof hr->shape, "all");
                 hr->verdict = FK_UNTESTABLE;
-                snprintf(hr->reason, sizeof hr->reason, "no %skernel here matches '%s'", c->mutants ? "mutant " : "",
-                         hy->subject);
+                no_subject_why(c, hy, hr->reason, sizeof hr->reason);
             }
         }
     }

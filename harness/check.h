@@ -64,6 +64,7 @@ struct fk_sample {
 struct fk_hrow {
     const struct fk_hypo *h;
     char kernel[96];
+    char baseline[96];        /* the baseline kernel it was timed against ("" if none or unresolved) */
     char shape[64];           /* "64x64", or the worst shape for the aggregate */
     int aggregate;
     int threads;

@@ -36,6 +36,8 @@
 
 #include <ini.h>
 
+#include "registry.h"
+
 #define HYPO_MAX_FILE_BYTES (1 << 20)  /* a hypothesis file is text, not data */
 #define HYPO_MAX_DIM ((int64_t)1 << 31) /* shape dimensions in [1, 2^31) */
 #define HYPO_MAX_THREADS_VALUE 4096
@@ -354,6 +356,21 @@ static int set_kernel_name(struct parse *P, struct section *S, const char *key, 
         if (!allow_glob && strchr("*?[]", *c))
             return perr(P, P->lineno, "[%s] key '%s': '%s' is a glob (expected one exact "
                         "kernel name, e.g. gemv.f32.scalar)", S->h.id, key, v);
+    }
+    /* roles ("best:gemv.f32"): well formed, and same-isa only as a baseline */
+    char buf[256], of[96];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        struct fk_err re;
+        int pick = fk_role_parse(tok, of, sizeof of, &re);
+        if (pick < 0)
+            return perr(P, P->lineno, "[%s] key '%s': %s", S->h.id, key, re.msg);
+        if (pick != FK_PICK_NONE && strpbrk(tok, "*?[]"))
+            return perr(P, P->lineno, "[%s] key '%s': role '%s' cannot contain a glob", S->h.id, key, tok);
+        if (pick == FK_PICK_SAME_ISA && allow_glob)
+            return perr(P, P->lineno, "[%s] key '%s': same-isa:%s names a baseline relative to the "
+                        "subject; use best:%s or a name as the subject", S->h.id, key, of, of);
     }
     return 1;
 }

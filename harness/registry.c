@@ -242,3 +242,234 @@ const struct fk_entry *fk_registry_find(const struct fk_registry *r, const char 
             return &r->e[i];
     return NULL;
 }
+
+/* ---------------------------------------------------------------- roles */
+
+/* The declared ISA preference order (see registry.h), best first. */
+static const struct {
+    const char *variant;
+    int rank;
+    const char *family;
+} variant_ranks[] = {
+    {"amx", 100, "amx"},          {"avx512vnni", 90, "avx512"}, {"avxvnni", 80, "avx2"},
+    {"avx512", 70, "avx512"},     {"avx2", 60, "avx2"},         {"neondot", 50, "neon"},
+    {"neon", 40, "neon"},         {"tiled4x4neon", 30, "neon"}, {"tiled4x4", 20, "base"},
+    {"sse", 20, "base"},          {"scalar", 0, "scalar"},
+};
+
+int fk_variant_rank(const char *variant, const char **family)
+{
+    for (size_t i = 0; i < sizeof variant_ranks / sizeof variant_ranks[0]; i++)
+        if (strcmp(variant, variant_ranks[i].variant) == 0) {
+            if (family)
+                *family = variant_ranks[i].family;
+            return variant_ranks[i].rank;
+        }
+    if (family)
+        *family = "";
+    return -1;
+}
+
+static const char *const pick_names[] = {[FK_PICK_BEST] = "best", [FK_PICK_SAME_ISA] = "same-isa",
+                                         [FK_PICK_SCALAR] = "scalar"};
+
+int fk_role_parse(const char *s, char *op_format, size_t n, struct fk_err *e)
+{
+    const char *colon = strchr(s, ':');
+    if (!colon)
+        return FK_PICK_NONE;
+    int pick = -1;
+    for (int i = FK_PICK_BEST; i <= FK_PICK_SCALAR; i++)
+        if ((size_t)(colon - s) == strlen(pick_names[i]) && strncmp(s, pick_names[i], (size_t)(colon - s)) == 0)
+            pick = i;
+    if (pick < 0)
+        return fk_fail(e, "'%s': unknown role '%.*s' (valid: best:OP.FMT, same-isa:OP.FMT, scalar:OP.FMT)", s,
+                       (int)(colon - s), s);
+    const char *of = colon + 1;
+    const char *dot = strchr(of, '.');
+    if (!dot || strchr(dot + 1, '.') || !valid_token(of, (size_t)(dot - of)) || !valid_token(dot + 1, strlen(dot + 1)))
+        return fk_fail(e, "'%s': a role names op.format after the ':' (e.g. best:gemv.f32), not a kernel or glob", s);
+    if (strlen(of) >= n)
+        return fk_fail(e, "'%s': op.format longer than %zu characters", s, n - 1);
+    snprintf(op_format, n, "%s", of);
+    return pick;
+}
+
+/* Appends ", name: reason" to why (bounded). */
+static void why_add(char *why, size_t nwhy, const char *name, const char *reason)
+{
+    size_t k = strlen(why);
+    if (k + 1 < nwhy)
+        snprintf(why + k, nwhy - k, "%s%s: %s", k ? "; " : "", name, reason);
+}
+
+/* Variant part of an entry's name, if the entry belongs to op_format. */
+static const char *variant_of(const struct fk_entry *en, const char *op_format)
+{
+    size_t n = strlen(op_format);
+    if (!en->k || strncmp(en->k->name, op_format, n) != 0 || en->k->name[n] != '.')
+        return NULL;
+    return en->k->name + n + 1;
+}
+
+/* Runnable with features cpu, and not a mutant or a software model;
+ * otherwise the reason in buf. */
+static int candidate(const struct fk_entry *en, uint64_t cpu, char *buf, size_t n)
+{
+    if (en->status == FK_REFUSED) {
+        snprintf(buf, n, "refused");
+        return 0;
+    }
+    if (en->k->flags & FK_KERNEL_MUTANT) {
+        snprintf(buf, n, "mutant");
+        return 0;
+    }
+    if (en->k->flags & FK_KERNEL_EMULATED) {
+        snprintf(buf, n, "emulated (software model)");
+        return 0;
+    }
+    if (en->status != FK_RUNNABLE) {
+        snprintf(buf, n, "%s", en->why);
+        return 0;
+    }
+    if (en->k->requires & ~cpu) {
+        char names[256];
+        snprintf(buf, n, "CPU lacks %s", fk_cpu_feature_list(en->k->requires & ~cpu, names, sizeof names));
+        return 0;
+    }
+    return 1;
+}
+
+const struct fk_entry *fk_registry_best(const struct fk_registry *r, const char *op_format, uint64_t cpu,
+                                        char *why, size_t nwhy)
+{
+    if (nwhy)
+        why[0] = 0;
+    const struct fk_entry *best = NULL;
+    int best_rank = -1, seen = 0;
+    for (int i = 0; i < r->n; i++) {
+        const struct fk_entry *en = &r->e[i];
+        const char *v = variant_of(en, op_format);
+        if (!v)
+            continue;
+        seen++;
+        char reason[300];
+        int rank = fk_variant_rank(v, NULL);
+        if (!candidate(en, cpu, reason, sizeof reason)) {
+            why_add(why, nwhy, en->k->name, reason);
+            continue;
+        }
+        if (rank <= 0) {
+            why_add(why, nwhy, en->k->name, rank == 0 ? "scalar (ask with scalar:)" : "variant not in the ISA order");
+            continue;
+        }
+        if (rank > best_rank) {
+            best = en;
+            best_rank = rank;
+        }
+    }
+    if (best) {
+        if (nwhy)
+            why[0] = 0;
+        return best;
+    }
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", nwhy ? why : "");
+    if (!seen)
+        snprintf(why, nwhy, "no %s kernel is built here", op_format);
+    else
+        snprintf(why, nwhy, "no runnable SIMD variant of %s here (%s)", op_format, detail);
+    return NULL;
+}
+
+const struct fk_entry *fk_registry_same_isa(const struct fk_registry *r, const char *op_format,
+                                            const struct fk_entry *subject, uint64_t cpu, char *why, size_t nwhy)
+{
+    if (nwhy)
+        why[0] = 0;
+    if (!subject || !subject->k) {
+        snprintf(why, nwhy, "same-isa:%s needs a kernel subject", op_format);
+        return NULL;
+    }
+    const char *sv = strrchr(subject->k->name, '.') + 1;
+    const char *sfam;
+    int srank = fk_variant_rank(sv, &sfam);
+    uint64_t sreq = subject->k->requires;
+    /* tier 0: same family, no extra feature; 1: same family; 2: no extra feature */
+    const struct fk_entry *pick[3] = {NULL, NULL, NULL};
+    int prank[3] = {-1, -1, -1};
+    for (int i = 0; i < r->n; i++) {
+        const struct fk_entry *en = &r->e[i];
+        const char *v = variant_of(en, op_format);
+        char reason[300];
+        if (!v || !candidate(en, cpu, reason, sizeof reason))
+            continue;
+        const char *fam;
+        int rank = fk_variant_rank(v, &fam);
+        if (rank < 0 || (rank == 0 && srank != 0))
+            continue;
+        int same = srank >= 0 && strcmp(fam, sfam) == 0;
+        int subset = (en->k->requires & ~sreq) == 0;
+        for (int t = 0; t < 3; t++) {
+            int fits = t == 0 ? same && subset : t == 1 ? same : subset;
+            if (fits && rank > prank[t]) {
+                pick[t] = en;
+                prank[t] = rank;
+            }
+        }
+    }
+    for (int t = 0; t < 3; t++)
+        if (pick[t])
+            return pick[t];
+    snprintf(why, nwhy, "no runnable variant of %s of the ISA of %s (family %s) here", op_format, subject->k->name,
+             sfam[0] ? sfam : "unranked");
+    return NULL;
+}
+
+const struct fk_entry *fk_registry_resolve(const struct fk_registry *r, const char *spec,
+                                           const struct fk_entry *subject, uint64_t cpu, char *why, size_t nwhy)
+{
+    char of[96];
+    struct fk_err e;
+    int pick = fk_role_parse(spec, of, sizeof of, &e);
+    if (nwhy)
+        why[0] = 0;
+    switch (pick) {
+    case FK_PICK_NONE: {
+        const struct fk_entry *en = fk_registry_find(r, spec);
+        if (!en)
+            snprintf(why, nwhy, "%s is not available here", spec);
+        return en;
+    }
+    case FK_PICK_BEST:
+        return fk_registry_best(r, of, cpu, why, nwhy);
+    case FK_PICK_SAME_ISA:
+        return fk_registry_same_isa(r, of, subject, cpu, why, nwhy);
+    case FK_PICK_SCALAR: {
+        char name[128];
+        snprintf(name, sizeof name, "%s.scalar", of);
+        const struct fk_entry *en = fk_registry_find(r, name);
+        if (!en)
+            snprintf(why, nwhy, "no %s kernel is built here", name);
+        return en;
+    }
+    default:
+        snprintf(why, nwhy, "%s", e.msg);
+        return NULL;
+    }
+}
+
+void fk_registry_mask(struct fk_registry *r, uint64_t allowed, const char *label)
+{
+    r->cpu &= allowed;
+    for (int i = 0; i < r->n; i++) {
+        struct fk_entry *en = &r->e[i];
+        if (en->status != FK_RUNNABLE || !(en->k->requires & ~allowed))
+            continue;
+        char names[256];
+        en->status = FK_SKIPPED;
+        en->missing = en->k->requires & ~allowed;
+        snprintf(en->why, sizeof en->why, "masked (%s): needs %s", label,
+                 fk_cpu_feature_list(en->missing, names, sizeof names));
+    }
+}

@@ -205,7 +205,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, fk_kind_name(h->kind), 0);
         csv_field(f, fk_role_name(h->role), 0);
         csv_field(f, r->kernel, 0);
-        csv_field(f, h->baseline, 0);
+        csv_field(f, r->baseline[0] ? r->baseline : h->baseline, 0);
         csv_field(f, r->shape, 0);
         csv_field(f, r->aggregate ? "yes" : "no", 0);
         csv_int(f, r->threads, 0);

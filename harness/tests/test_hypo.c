@@ -285,6 +285,15 @@ static void test_unknown_role(void **state)
     expect_error(state, "[H1]\nmetric = rel_err\n", 2, "'metric'", "gauge_max");
 }
 
+static void test_bad_role(void **state)
+{
+    expect_error(state, "[H1]\nclaim = c\nsubject = fastest:gemv.f32\n", 3, "'subject'", "unknown role 'fastest'");
+    expect_error(state, "[H1]\nsubject = best:gemv.f32.avx2\n", 2, "'subject'", "op.format");
+    expect_error(state, "[H1]\nsubject = best:gemv.*\n", 2, "'subject'", "op.format");
+    expect_error(state, "[H1]\nsubject = same-isa:gemv.f32\n", 2, "'subject'", "relative to the subject");
+    expect_error(state, "[H1]\nbaseline = best:gemv\n", 2, "'baseline'", "op.format");
+}
+
 static void test_duplicate(void **state)
 {
     expect_error(state, GOOD_H1 "\n[H1]\nclaim = c\n", 11, "H1", "duplicate id");
@@ -363,6 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_baseline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_shape, setup, teardown),
