@@ -34,8 +34,8 @@ static void usage(FILE *f)
             "            [--cold]; prints median, CI, GB/s, GOP/s and the fraction of the level's ceiling\n"
             "  machine   measure the machine's ceilings (read bandwidth per level, peak FMA and int8 dot)\n"
             "            for 1..N threads -> results/<machine>/machine.csv (--force re-measures)\n"
-            "  compare DIR_A DIR_B  two results/<machine> folders side by side: ceilings, verdicts\n"
-            "            that differ, speedups\n"
+            "  compare DIR...  results/<machine> folders (or results/ for all) side by side: ceilings,\n"
+            "            claim x machine verdicts, throughput, speedup ratios between machines\n"
             "options:\n"
             "  --plugins DIR   plugin directory (env FALSIFY_PLUGINS; default build/kernels)\n"
             "  --mutants-dir DIR  mutant plugins (env FALSIFY_MUTANTS; default build/mutants)\n"
@@ -477,11 +477,11 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "compare") == 0) {
-        if (argc != 4) {
-            fprintf(stderr, "usage: falsify compare DIR_A DIR_B (two results/<machine> folders)\n");
+        if (argc < 3) {
+            fprintf(stderr, "usage: falsify compare DIR... (results/<machine> folders, or results/ for all)\n");
             return 2;
         }
-        return fk_compare(argv[2], argv[3], stdout);
+        return fk_compare(argc - 2, argv + 2, stdout, stderr);
     }
     struct fk_ctx c;
     memset(&c, 0, sizeof c);
