@@ -165,28 +165,44 @@ figures:
 
 paper: figures
 	@$(DEPS) paper
-	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error paper.tex
+	cd paper && SOURCE_DATE_EPOCH=$$(cat build/data/epoch) FORCE_SOURCE_DATE=1 \
+	  latexmk -pdf -interaction=nonstopmode -halt-on-error paper.tex
 
-# Figures from the checked-in sample set (two machines), each expected file
-# checked, then `falsify compare` on the two sample machines.  gnuplot only.
+# Figures from the checked-in sample set (three machines: two complete, one partial in
+# the newer layout), each expected file checked, the partial machine's figures without
+# data skipped, a second run byte-identical to the first; then `falsify compare` on all
+# three and its bad-input exits.  gnuplot only.
 FT_DIR  = $(BUILD)/figures-test
 FT_FIGS = throughput speedup scaling roofline error verdicts
 FT_MACH = amd-epyc-2c synthetic-example-4c
+FT_PART = synthetic-partial-v3-2c
+FT_RES  = paper/sample-results
 figures-test: $(BUILD)/falsify
 	@$(DEPS) figures
-	@rm -rf $(FT_DIR) && sh paper/figures.sh paper/sample-results $(FT_DIR)/figures $(FT_DIR)/work
+	@rm -rf $(FT_DIR) && sh paper/figures.sh $(FT_RES) $(FT_DIR)/figures $(FT_DIR)/work > $(FT_DIR).log
 	@fail=0; for m in $(FT_MACH); do for f in $(FT_FIGS); do for t in pdf png; do \
 	  p=$(FT_DIR)/figures/$$m/$$f.$$t; [ -s $$p ] || { echo "figures-test: missing or empty $$p"; fail=1; }; \
-	  done; done; done; for f in compare compare_speedup; do for t in pdf png; do \
+	  done; done; done; for f in matrix compare compare_speedup; do for t in pdf png; do \
 	  p=$(FT_DIR)/figures/all/$$f.$$t; [ -s $$p ] || { echo "figures-test: missing or empty $$p"; fail=1; }; \
-	  done; done; \
-	  for t in macros.tex verdicts-amd-epyc-2c.tex machine-amd-epyc-2c.tex; do \
+	  done; done; for f in speedup verdicts throughput error; do \
+	  [ -s $(FT_DIR)/figures/$(FT_PART)/$$f.pdf ] || { echo "figures-test: $(FT_PART)/$$f.pdf missing"; fail=1; }; done; \
+	  for f in scaling roofline; do [ ! -e $(FT_DIR)/figures/$(FT_PART)/$$f.pdf ] && \
+	  grep -q "$(FT_PART): $$f not drawn" $(FT_DIR).log || { echo "figures-test: $(FT_PART)/$$f not skipped with a note"; fail=1; }; done; \
+	  for t in macros.tex body.tex matrix.tex verdicts-0.tex verdicts-2.tex machine-0.tex; do \
 	  [ -s $(FT_DIR)/work/tex/$$t ] || { echo "figures-test: missing $$t"; fail=1; }; done; exit $$fail
-	@$(BUILD)/falsify compare paper/sample-results/amd-epyc-2c paper/sample-results/synthetic-example-4c > $(FT_DIR)/compare.txt
-	@grep -q "read_ceiling" $(FT_DIR)/compare.txt && grep -q "synthetic-example-4c" $(FT_DIR)/compare.txt
-	@if $(BUILD)/falsify compare paper/sample-results/amd-epyc-2c /nonexistent 2>/dev/null; then \
-	  echo "figures-test: compare accepted a missing folder"; exit 1; fi
-	@echo "figures-test: OK ($(words $(FT_MACH)) machines, compare)"
+	@sh paper/figures.sh $(FT_RES) $(FT_DIR)/again $(FT_DIR)/work2 > /dev/null
+	@cd $(FT_DIR)/figures && find . -type f | sort | xargs md5sum > ../sums1
+	@cd $(FT_DIR)/again && find . -type f | sort | xargs md5sum > ../sums2
+	@cmp -s $(FT_DIR)/sums1 $(FT_DIR)/sums2 || { echo "figures-test: a second run is not byte-identical:"; \
+	  diff $(FT_DIR)/sums1 $(FT_DIR)/sums2; exit 1; }
+	@$(BUILD)/falsify compare $(addprefix $(FT_RES)/,$(FT_MACH) $(FT_PART)) > $(FT_DIR)/compare.txt
+	@$(BUILD)/falsify compare $(FT_RES) | cmp -s - $(FT_DIR)/compare.txt || { echo "figures-test: compare of the folder differs"; exit 1; }
+	@grep -q "^  M3  $(FT_PART)" $(FT_DIR)/compare.txt && grep -q "3 machines" $(FT_DIR)/compare.txt && \
+	  grep -q "== verdicts: claim x machine" $(FT_DIR)/compare.txt && grep -q " M3/M1 .* weaker" $(FT_DIR)/compare.txt \
+	  || { echo "figures-test: compare output lacks the 3-machine matrix or a ratio"; exit 1; }
+	@$(BUILD)/falsify compare $(FT_RES)/amd-epyc-2c /nonexistent 2>/dev/null; \
+	  [ $$? -eq 2 ] || { echo "figures-test: compare of a missing folder did not exit 2"; exit 1; }
+	@echo "figures-test: OK ($(words $(FT_MACH) $(FT_PART)) machines, skipped figures noted, byte-identical rerun, compare)"
 
 clean:
 	rm -rf $(BUILD)
@@ -200,5 +216,5 @@ help:
 	@echo "make test-aarch64  that build's correctness suite under qemu-aarch64 (CPU models: $(QEMU_CPUS))"
 	@echo "make figures    gnuplot figures of results/<machine>/ -> paper/figures/<machine>/"
 	@echo "make paper      paper/paper.pdf (LaTeX) with the figures and every verdict"
-	@echo "make figures-test  figures from paper/sample-results/ checked, and falsify compare"
+	@echo "make figures-test  figures from paper/sample-results/ (3 machines, one partial) checked, and falsify compare"
 	@echo "make clean      remove $(BUILD)/"

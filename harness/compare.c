@@ -480,7 +480,7 @@ static void print_machines(const struct machine *ms, int n, FILE *out)
             n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
         const struct machine *m = &ms[i];
-        const struct csv *src[] = {&m->m, &m->h, &m->k};
+        const struct csv *src[] = {&m->h, &m->k, &m->m}; /* the run's date before the ceilings' */
         const char *cpu = "", *date = "", *git = "";
         char id[512] = "";
         for (int s = 0; s < 3; s++) {

@@ -1,12 +1,18 @@
-# Several machines side by side: every speedup hypothesis (aggregate figure, bars = CI).
+# Several machines side by side: every speedup hypothesis (aggregate figure, bar = CI), one
+# group per hypothesis and kernel, one bar per machine that has it (colour = machine).
 load "paper/gp/common.gp"
 set title "Speedup hypotheses per machine (median paired ratio, CI bars)" noenhanced
-set style data histograms
-set style histogram errorbars gap 1 lw 0.8
-set logscale y
-set ylabel "speedup (x, log)"
-set xtics rotate by 30 right noenhanced font ",".(term eq "pdf" ? 6 : 10)
-set key top right noenhanced
-if (sk_n == 0) { set label 1 "no speedup hypotheses" at graph 0.5,0.5 center }
-plot for [i=0:nm-1] data."/speedups.dat" using 2+3*i:3+3*i:4+3*i:xtic(1) \
-     lc rgb word("#1f5fb4 #d62728 #2ca02c #8e44ad #ff8c00", i+1) title value(sprintf("m_name_%d", i))
+set xlabel "speedup of subject over baseline (x, log)"
+set logscale x
+set format x "%g"
+set xrange [sk_xmin:sk_xmax]
+set yrange [sk_ymax+0.7:-0.7]
+set ytics scale 0 noenhanced font ",".(term eq "pdf" ? 6 : 10)
+set grid xtics noytics lc rgb "#dddddd"
+set key bottom right vertical box opaque noenhanced font ",".(term eq "pdf" ? 7 : 11)
+set arrow 1 from 1, graph 0 to 1, graph 1 nohead lc rgb "black" dt 2
+plot data."/speedups.dat" using 2:1:($2 < 1 ? $2 : 1):($2 < 1 ? 1 : $2):($1-0.4):($1+0.4):5 \
+         with boxxyerror lc rgb variable notitle, \
+     "" using 2:1:3:4 with xerrorbars pt -1 lc rgb "#333333" lw 0.8 notitle, \
+     data."/speedups_tics.dat" using (NaN):1:ytic(2) notitle, \
+     for [i=0:sk_nm-1] NaN with boxes lc rgb value(sprintf("sk_color_%d", i)) title value(sprintf("sk_name_%d", i))

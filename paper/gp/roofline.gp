@@ -1,4 +1,6 @@
-# Roofline: measured read ceilings per memory level and measured peaks, kernels as points.
+# Roofline: measured read ceilings per memory level and measured peaks; every timed kernel
+# a point numbered by kernel (the key on the right; a number is written once where points
+# of one kernel coincide), colour = ISA; the ceilings' key under the kernels'.
 load "paper/gp/common.gp"
 set title sprintf("Roofline from measured ceilings — %s", machine) noenhanced
 set xlabel "arithmetic intensity (ops/byte, log)"
@@ -7,13 +9,23 @@ set logscale xy
 set xrange [rf_xmin:rf_xmax]
 set yrange [rf_ymin:rf_ymax]
 set format x "10^{%T}"
-set key outside right top samplen 2 font ",".(term eq "pdf" ? 6 : 10)
+set format y "10^{%T}"
+set rmargin at screen 0.70
 set grid xtics ytics lc rgb "#eeeeee"
+fs = term eq "pdf" ? 6 : 9
+# the kernel key: number, name, in the kernel's colour, right of the plot
+step = (term eq "pdf" ? 0.115 : 0.125) / h
+set label 100 "kernels" at screen 0.72, screen 0.93 font ",".(fs+1)
+set key at screen 0.99, screen 0.93-(rf_k+1.5)*step right top samplen 2 spacing 0.85 font ",".fs
+do for [i=1:rf_k] {
+    set label 100+i sprintf("%2d  %s", i, value(sprintf("rf_kname_%d", i))) at screen 0.72, screen 0.93-i*step \
+        noenhanced font ",".fs tc rgb value(sprintf("rf_kcol_%d", i))
+}
 plot for [i=0:rf_n-1] data."/roof_ceilings.dat" index i using 1:2 with lines lw 1.2 \
          lc rgb value(sprintf("rf_color_%d", i)) dt value(sprintf("rf_dash_%d", i)) \
          title value(sprintf("rf_title_%d", i)), \
-     data."/roof_points.dat" using 1:($4 == 1 ? $2 : NaN):3 with points pt 7 ps 0.9 lc rgb variable notitle, \
-     "" using 1:($4 > 1 ? $2 : NaN):3 with points pt 9 ps 1.1 lc rgb variable notitle, \
+     data."/roof_points.dat" using 1:($4 == 1 ? $2 : NaN):3 with points pt 7 ps 0.55 lc rgb variable notitle, \
+     "" using 1:($4 > 1 ? $2 : NaN):3 with points pt 9 ps 0.75 lc rgb variable notitle, \
+     "" using 1:2:6:3 with labels offset 0.4,0.3 left font ",".fs tc rgb variable notitle, \
      NaN with points pt 7 lc rgb "black" title "kernel, 1 thread", \
-     NaN with points pt 9 lc rgb "black" title "kernel, T > 1", \
-     for [i=1:words(rf_fam_names)] NaN with points pt 7 lc rgb word(rf_fam_colors, i) title word(rf_fam_names, i)
+     NaN with points pt 9 lc rgb "black" title "kernel, T > 1"

@@ -1,15 +1,23 @@
-# Speedup over the scalar baseline per op and shape: median paired ratio, bars = rank CI.
+# Every speedup hypothesis (aggregate rows: the worst shape's median paired ratio), grouped
+# by hypothesis; each bar names subject vs baseline and its context, bars = rank CI, the
+# black tick = the claim's threshold, colour = the subject's ISA.
 load "paper/gp/common.gp"
-set title sprintf("Speedup over the scalar baseline — %s", machine) noenhanced
-set ylabel "speedup over scalar (x, log scale)"
-set logscale y
-set xrange [-0.8:sp_xmax+0.8]
-set xtics rotate by 30 right noenhanced
-set key top left horizontal samplen 1.5
-set boxwidth 0.8
-if (sp_n == 0) { set label 1 "no speedup hypothesis against a scalar baseline" at graph 0.5, 0.5 center; set yrange [0.5:10] }
-plot data."/speedup.dat" using 1:2:5 with boxes lc rgb variable notitle, \
-     "" using 1:2:3:4 with yerrorbars lc rgb "black" pt -1 lw 0.8 notitle, \
-     data."/speedup_tics.dat" using 1:(NaN):xtic(2) notitle, \
-     1 with lines lc rgb "black" dt 2 title "1x (scalar)", \
+set title sprintf("Speedup hypotheses — %s", machine) noenhanced
+set xlabel "speedup of subject over baseline (x, log; bar: CI; black tick: the claim's threshold)"
+set logscale x
+set format x "%g"
+set xrange [sp_xmin:sp_xmax]
+set yrange [sp_ymax+0.7:-0.7]
+set ytics scale 0 noenhanced font ",".(term eq "pdf" ? 7 : 11)
+set grid xtics noytics lc rgb "#dddddd"
+set key bottom right box opaque width 1 samplen 1.5 font ",".(term eq "pdf" ? 7 : 11)
+set arrow 1 from 1, graph 0 to 1, graph 1 nohead lc rgb "black" dt 2
+plot data."/speedup.dat" using 2:1:($2 < 1 ? $2 : 1):($2 < 1 ? 1 : $2):($1-0.38):($1+0.38):5 \
+         with boxxyerror lc rgb variable notitle, \
+     "" using 2:1:3:4 with xerrorbars pt -1 lc rgb "#333333" lw 0.8 notitle, \
+     "" using 7:1:(0):(0.45) with vectors nohead lc rgb "black" lw 2.5 notitle, \
+     "" using 7:1:(0):(-0.45) with vectors nohead lc rgb "black" lw 2.5 notitle, \
+     "" using ((($4 > $7 ? $4 : $7))*1.12):1:6 with labels left noenhanced font ",".(term eq "pdf" ? 6 : 9) \
+         tc rgb "#333333" notitle, \
+     data."/speedup_tics.dat" using (NaN):1:ytic(2) notitle, \
      for [i=1:words(sp_fam_names)] NaN with boxes lc rgb word(sp_fam_colors, i) title word(sp_fam_names, i)

@@ -9,7 +9,7 @@ set xrange [tp_gmin:tp_gmax]
 set yrange [tp_xmax+0.8:-0.8]
 set ytics scale 0 noenhanced font ",".(term eq "pdf" ? 7 : 11)
 set grid xtics noytics lc rgb "#dddddd"
-set key bottom right box opaque samplen 1.5 font ",".(term eq "pdf" ? 7 : 11)
+set key bottom right box opaque width 1 samplen 1.5 font ",".(term eq "pdf" ? 7 : 11)
 if (tp_n == 0) { set label 1 "no timed kernel rows in kernels.csv" at graph 0.5, 0.5 center }
 plot data."/throughput.dat" using (tp_gmin):1:(tp_gmin):2:($1-0.42):($1+0.42):5 with boxxyerror lc rgb variable notitle, \
      "" using 2:1:3:4 with xerrorbars pt -1 lc rgb "black" lw 0.8 notitle, \
