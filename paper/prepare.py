@@ -299,7 +299,7 @@ def ctx_label(shape, threads, cache):
         s += " T%s" % threads
     if cache == "cold":
         s += " cold"
-    return s
+    return s.strip()
 
 
 def clusters_dat(items, key, member):
@@ -587,7 +587,7 @@ def prepare_machine(m, out, isas):
     write(os.path.join(out, "verdicts.dat"), "\n".join(lines) + "\n")
     v.append("vd_n = %d\nvd_min = %g\nvd_max = %g\n" % (len(aggs), VERDICT_MIN, VERDICT_MAX))
     if aggs:
-        plan.append("verdicts 5.8 %.2f" % max(2.5, 1.2 + 0.13 * len(aggs)))
+        plan.append("verdicts 6.5 %.2f" % max(2.5, 1.2 + 0.13 * len(aggs)))
     else:
         skip("verdicts", "no aggregate row in hypotheses.csv")
     write(os.path.join(out, "vars.gp"), "".join(v))
@@ -761,7 +761,7 @@ def hyp_sentence(h):
         s += r", %s %s (threshold %s), CI %s, $n=%s$" % (
             tex(h["metric"]), fig_text(h), threshold_text(h), ci_text(h), h["n"])
         if h["kind"] in ("speedup", "parity") and num(h["subject_median_ns"]) and num(h["baseline_median_ns"]):
-            s += r", medians %s (subject) vs %s (baseline)\,\textmu{}s" % (
+            s += r", medians %s\,\textmu{}s (subject) vs %s\,\textmu{}s (baseline)" % (
                 tex_num(num(h["subject_median_ns"]) * 1e-3), tex_num(num(h["baseline_median_ns"]) * 1e-3))
     if h["shape"] and h["shape"] not in ("-", "all"):
         s += r", worst shape %s" % tex(h["shape"])
@@ -852,7 +852,7 @@ def matrix_tex(ms):
     out = [r"\begin{longtable}{@{}ll%s@{}}" % ("c" * len(ms)),
            r"\caption{Claim $\times$ machine: the verdict of every aggregate row of each hypothesis (one letter per "
            r"kernel or thread count: \verdict{SUPPORTED} S, \verdict{FALSIFIED} F, \verdict{INCONCLUSIVE} I, "
-           r"\verdict{UNTESTABLE} U; -- not run). Machines: %s.}\label{tab:matrix}\\" % "; ".join(
+           r"\verdict{UNTESTABLE} U; 12S: twelve supported; -- not run). Machines: %s.}\label{tab:matrix}\\" % "; ".join(
                r"M%d \texttt{%s}" % (i + 1, tex(m.name)) for i, m in enumerate(ms)),
            r"\toprule", "hypothesis & role & %s \\\\" % " & ".join("M%d" % (i + 1) for i in range(len(ms))),
            r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
@@ -860,8 +860,15 @@ def matrix_tex(ms):
         row = []
         for i in range(len(ms)):
             vs = sorted(cells[(hid, i)], key=lambda x: VERDICTS.index(x) if x in VERDICTS else 9)
-            row.append(" ".join(r"\textcolor{v%s}{\textsf{%s}}" % (vd, letters[vd]) if vd in letters else tex(vd)
-                                for vd in vs) or "--")
+            if len(vs) > 4:      # many kernels: counts per verdict, "12S 1U"
+                c = collections.Counter(vs)
+                vs = ["%d%s" % (c[vd], vd) for vd in sorted(c, key=lambda x: VERDICTS.index(x) if x in VERDICTS else 9)]
+            cellv = []
+            for vd in vs:
+                n_, word = re.match(r"(\d*)(.*)", vd).groups()
+                cellv.append(r"\textcolor{v%s}{\textsf{%s%s}}" % (word, n_, letters[word]) if word in letters
+                             else tex(vd))
+            row.append(" ".join(cellv) or "--")
         out.append(r"%s & %s & %s \\" % (tt(hid), tex(role[hid]), " & ".join(row)))
     out.append(r"\end{longtable}")
     return "\n".join(out) + "\n"

@@ -10,7 +10,7 @@ set xrange [sp_xmin:sp_xmax]
 set yrange [sp_ymax+0.7:-0.7]
 set ytics scale 0 noenhanced font ",".(term eq "pdf" ? 7 : 11)
 set grid xtics noytics lc rgb "#dddddd"
-set key bottom right box opaque width 1 samplen 1.5 font ",".(term eq "pdf" ? 7 : 11)
+set key top right box opaque width 1 samplen 1.5 font ",".(term eq "pdf" ? 7 : 11)
 set arrow 1 from 1, graph 0 to 1, graph 1 nohead lc rgb "black" dt 2
 plot data."/speedup.dat" using 2:1:($2 < 1 ? $2 : 1):($2 < 1 ? 1 : $2):($1-0.38):($1+0.38):5 \
          with boxxyerror lc rgb variable notitle, \

@@ -3,7 +3,7 @@
 # beyond the axis is drawn at its edge as a triangle pointing out, with its value.
 load "paper/gp/common.gp"
 set title sprintf("Hypothesis verdicts — %s", machine) noenhanced
-set xlabel "margin to the threshold (log; > 1: the claim's side; ◀ ▶: beyond the axis)"
+set xlabel "margin to the threshold (log; > 1: on the claim's side; ◀ ▶ beyond the axis)"
 set logscale x
 set xrange [vd_min:vd_max]
 set format x "10^{%T}"
