@@ -492,11 +492,14 @@ static void print_machines(const struct machine *ms, int n, FILE *out)
                 date = cell(src[s], 0, "date");
             if (!*git)
                 git = cell(src[s], 0, "git_commit");
-            if (!*id)
-                for (const char *const *k = ident; *k; k++)
-                    if (*cell(src[s], 0, *k) && strlen(id) + 64 < sizeof id)
-                        snprintf(id + strlen(id), sizeof id - strlen(id), " %s=%.40s", *k, cell(src[s], 0, *k));
         }
+        for (const char *const *k = ident; *k; k++) /* each from the first file that has it */
+            for (int s = 0; s < 3; s++)
+                if (src[s]->nrow && *cell(src[s], 0, *k)) {
+                    if (strlen(id) + 64 < sizeof id)
+                        snprintf(id + strlen(id), sizeof id - strlen(id), " %s=%.40s", *k, cell(src[s], 0, *k));
+                    break;
+                }
         fprintf(out, "  M%-2d %-32s %s%s%s  run %s  commit %s  (%s%s%s)\n", i + 1, m->name, *cpu ? cpu : "?",
                 *id ? ";" : "", id, *date ? date : "?", *git ? git : "?", m->m.nrow ? "machine.csv " : "",
                 m->h.nrow ? "hypotheses.csv " : "", m->k.nrow ? "kernels.csv" : "");
