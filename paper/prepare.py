@@ -47,6 +47,7 @@ PALETTE = [0x1F5FB4, 0xD62728, 0xFF8C00, 0x8E44AD, 0x2CA02C, 0x8C564B, 0xE377C2,
 GREYS = [0x606060, 0x17A2B8, 0xA0A0A0, 0x303030]
 MACHINE_PALETTE = [0x1F5FB4, 0xD62728, 0x2CA02C, 0x8E44AD, 0xFF8C00, 0x17A2B8, 0x8C564B, 0xE377C2]
 LEVEL_PALETTE = [0x1B9E77, 0x7570B3, 0xE7298A, 0x66A61E, 0xA6761D, 0x666666]
+FAILED = ("wrong", "crashed", "error", "failed")   # kernels.csv status of a row that carries no timing
 VERDICT_MIN, VERDICT_MAX = 1e-3, 1e4      # the verdict figure's axis: beyond it, a clipping mark
 
 # The five seed projects: key, display name, pattern on a hypothesis' source,
@@ -212,7 +213,7 @@ class Machine:
         rows = []
         for r in self.kernels:
             med, gops, gbs = num(r["median_ns"]), num(r["gops_per_s"]), num(r["gbytes_per_s"])
-            if not med or not gops or r["status"] not in ("", "ok"):
+            if not med or not gops or r["status"] in FAILED:
                 continue
             ops = gops * med
             lo, hi = num(r["ci_lo_ns"]), num(r["ci_hi_ns"])
@@ -482,7 +483,8 @@ def prepare_machine(m, out, isas):
             i += 1
     write(os.path.join(out, "roof_ceilings.dat"), "\n\n\n".join(blocks) + "\n" if blocks else "1 1\n")
     # one number per kernel (its points at every shape share it), the key beside the plot
-    knames = sorted({p[4] for p in pts}, key=lambda k: (isas.rank(isas.of("", k)), k))
+    kisa = {p[4]: p[2] for p in pts}
+    knames = sorted(kisa, key=lambda k: (isas.rank(kisa[k]), k))
     lines = ["# ai gops colour threads number label"]
     used, labelled = [], []
     for ai, gops, isa, t, k in pts:
@@ -494,8 +496,7 @@ def prepare_machine(m, out, isas):
         lines.append("%.6g %.6g %d %d %d %s" % (ai, gops, isas.col(isa), t, knames.index(k) + 1,
                                                q("" if near else knames.index(k) + 1)))
     for j, k in enumerate(knames):
-        isa = next((p[2] for p in pts if p[4] == k), None)
-        v.append('rf_kname_%d = %s\nrf_kcol_%d = "#%06x"\n' % (j + 1, q(k), j + 1, isas.col(isa)))
+        v.append('rf_kname_%d = %s\nrf_kcol_%d = "#%06x"\n' % (j + 1, q(k), j + 1, isas.col(kisa[k])))
     v.append(isas.legend(used, "rf"))
     write(os.path.join(out, "roof_points.dat"), "\n".join(lines) + "\n")
     v.append("rf_n = %d\nrf_k = %d\nrf_xmin = %g\nrf_xmax = %g\nrf_ymax = %g\nrf_ymin = %g\n" % (
