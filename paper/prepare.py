@@ -502,7 +502,7 @@ def prepare_machine(m, out, isas):
     v.append("rf_n = %d\nrf_k = %d\nrf_xmin = %g\nrf_xmax = %g\nrf_ymax = %g\nrf_ymin = %g\n" % (
         i, len(knames), lo_ai, hi_ai, top * 3, max(min([p[1] for p in pts] + [top]) / 10, 1e-3)))
     if pts and blocks:   # the right column holds the kernel key and the ceilings' key
-        plan.append("roofline 7 %.2f" % max(3.6, 0.8 + 0.125 * (len(knames) + i + 5)))
+        plan.append("roofline 7 %.2f" % max(3.6, 0.8 + 0.135 * (len(knames) + i + 5)))
     elif blocks:
         skip("roofline", "no timed kernel with a byte count in kernels.csv")
     else:
@@ -909,14 +909,15 @@ FIG_CAPTIONS = {
 
 def figures_tex(m, drawn, skipped):
     out = []
-    for f in ("throughput", "speedup", "scaling", "roofline", "error", "verdicts"):
+    # the figures that fit beside text first: a full-page float holds back every float after it
+    for f in ("speedup", "scaling", "roofline", "throughput", "error", "verdicts"):
         if f not in drawn:
             continue
         cap, size = FIG_CAPTIONS[f]
         opt = {"tall": r"width=\linewidth,height=0.9\textheight,keepaspectratio",
                "wide": r"width=\linewidth,height=0.9\textheight,keepaspectratio",
                "half": r"width=0.75\linewidth"}[size]
-        out.append(r"\begin{figure}[%s]\centering" % ("p" if size == "tall" else "tbp"))
+        out.append(r"\begin{figure}[%s]\centering" % ("p" if size == "tall" else "htbp"))
         out.append(r"\includegraphics[%s]{figures/%s/%s.pdf}" % (opt, m.name, f))
         out.append(r"\caption{\texttt{%s}: %s}" % (tex(m.name), cap))
         out.append(r"\end{figure}")

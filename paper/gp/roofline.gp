@@ -12,9 +12,9 @@ set format x "10^{%T}"
 set format y "10^{%T}"
 set rmargin at screen 0.70
 set grid xtics ytics lc rgb "#eeeeee"
-fs = term eq "pdf" ? 6 : 9
+fs = term eq "pdf" ? 7 : 9
 # the kernel key: number, name, in the kernel's colour, right of the plot
-step = (term eq "pdf" ? 0.115 : 0.125) / h
+step = (term eq "pdf" ? 0.13 : 0.125) / h
 set label 100 "kernels" at screen 0.72, screen 0.93 font ",".(fs+1)
 set key at screen 0.99, screen 0.93-(rf_k+1.5)*step right top samplen 2 spacing 0.85 font ",".fs
 do for [i=1:rf_k] {
@@ -27,5 +27,5 @@ plot for [i=0:rf_n-1] data."/roof_ceilings.dat" index i using 1:2 with lines lw 
      data."/roof_points.dat" using 1:($4 == 1 ? $2 : NaN):3 with points pt 7 ps 0.55 lc rgb variable notitle, \
      "" using 1:($4 > 1 ? $2 : NaN):3 with points pt 9 ps 0.75 lc rgb variable notitle, \
      "" using 1:2:6:3 with labels offset 0.4,0.3 left font ",".fs tc rgb variable notitle, \
-     NaN with points pt 7 lc rgb "black" title "kernel, 1 thread", \
-     NaN with points pt 9 lc rgb "black" title "kernel, T > 1"
+     NaN with points pt 7 ps 0.55 lc rgb "black" title "kernel, 1 thread", \
+     NaN with points pt 9 ps 0.75 lc rgb "black" title "kernel, T > 1"
