@@ -679,10 +679,15 @@ static unsigned cell_verdicts(const struct csv *t, const char *id, char *b, size
         kinds += count[i] > 0;
     if (!total)
         snprintf(b, n, "-");
-    else if (kinds == 1 && total == 1)
-        snprintf(b, n, "%s", set & 16 ? "other" : VERDICTS[__builtin_ctz(set)]);
-    else if (kinds == 1)
-        snprintf(b, n, "%s x%d", set & 16 ? "other" : VERDICTS[__builtin_ctz(set)], total);
+    else if (kinds == 1) {
+        int v = 0;
+        while (!(set & (1u << v)))
+            v++;
+        if (total == 1)
+            snprintf(b, n, "%s", v == 4 ? "other" : VERDICTS[v]);
+        else
+            snprintf(b, n, "%s x%d", v == 4 ? "other" : VERDICTS[v], total);
+    }
     else {
         b[0] = 0;
         for (int i = 0; i < 5; i++)
@@ -886,8 +891,10 @@ static int print_speedups(const struct machine *ms, int n, FILE *out)
                 const struct csv *a = &ms[ref].h;
                 int ra = bs[i].row[ref];
                 double fa = numv(a, ra, "figure"), la = numv(a, ra, "ci_lo"), ha = numv(a, ra, "ci_hi");
-                if (!(f > 0) || !(fa > 0))
-                    fprintf(out, " M%d/M%d: no figure on one side", j + 1, ref + 1);
+                if (!(f > 0))
+                    ; /* nothing to compare: the verdict says why */
+                else if (!(fa > 0))
+                    fprintf(out, " M%d/M%d: no figure on M%d", j + 1, ref + 1, ref + 1);
                 else if (!(lo > 0 && hi > 0 && la > 0 && ha > 0))
                     fprintf(out, " M%d/M%d %s: no interval on one side", j + 1, ref + 1, g3(f / fa, x[0], 32));
                 else {
