@@ -40,6 +40,8 @@ check() {
         ;;
     figures)
         command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
+        # the figures' clipping marks (◀ ▶) need a font that has them
+        [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want fonts-dejavu-core
         ;;
     paper)
         check figures
