@@ -984,6 +984,9 @@ def main(argv):
         sys.stderr.write("prepare.py: %s: no such folder (expected results/ with one folder per machine)\n" % res)
         return 2
     names = machine_folders(res)
+    if "all" in names:   # DATA/all and paper/figures/all hold the side-by-side figures
+        sys.stderr.write("prepare.py: %s/all: 'all' cannot name a machine (it names the side-by-side figures)\n" % res)
+        return 2
     if not names:
         sys.stderr.write("prepare.py: no <machine>/kernels.csv, hypotheses.csv or machine.csv under %s: "
                          "run `make falsify` first\n" % res)
