@@ -1029,7 +1029,7 @@ def main(argv):
         front += [r"\begin{figure}[tbp]\centering",
                   r"\includegraphics[width=\linewidth,height=0.85\textheight,keepaspectratio]{figures/all/matrix.pdf}",
                   r"\caption{Claim $\times$ machine: one box per aggregate row of each hypothesis (kernel or thread "
-                  r"count), colour = verdict.}\label{fig:matrix}", r"\end{figure}"]
+                  r"count), colour = verdict; no box: not run on that machine.}\label{fig:matrix}", r"\end{figure}"]
     front.append(r"{\footnotesize\input{build/tex/matrix.tex}}")
     for f, cap in (("compare", "Measured ceilings per machine: read bandwidth per level and peak compute."),
                    ("compare_speedup", "Speedup hypotheses per machine (median paired ratio, CI bars).")):

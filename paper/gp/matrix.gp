@@ -6,6 +6,7 @@ set xrange [-0.55:nm-0.45]
 set yrange [mx_n-0.5:-0.5]
 unset grid
 set border 0
+set rmargin 10
 set tics scale 0
 set ytics noenhanced font ",".(term eq "pdf" ? 6 : 9)
 unset xtics
