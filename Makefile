@@ -202,6 +202,9 @@ figures-test: $(BUILD)/falsify
 	  || { echo "figures-test: compare output lacks the 3-machine matrix or a ratio"; exit 1; }
 	@$(BUILD)/falsify compare $(FT_RES)/amd-epyc-2c /nonexistent 2>/dev/null; \
 	  [ $$? -eq 2 ] || { echo "figures-test: compare of a missing folder did not exit 2"; exit 1; }
+	@mkdir -p $(FT_DIR)/bad && cp -r $(FT_RES)/$(FT_PART) $(FT_DIR)/bad/ && echo 'gemv.f32.x,"broken' >> $(FT_DIR)/bad/$(FT_PART)/kernels.csv
+	@sh paper/figures.sh $(FT_DIR)/bad $(FT_DIR)/bad-fig $(FT_DIR)/bad-work 2> $(FT_DIR)/bad.err; [ $$? -eq 2 ] && \
+	  grep -q "$(FT_PART)/kernels.csv:104: " $(FT_DIR)/bad.err || { echo "figures-test: a malformed CSV did not stop the figures with exit 2 naming file and line:"; cat $(FT_DIR)/bad.err; exit 1; }
 	@echo "figures-test: OK ($(words $(FT_MACH) $(FT_PART)) machines, skipped figures noted, byte-identical rerun, compare)"
 
 clean:

@@ -97,7 +97,7 @@ def read_csv(path):
         return []
     rows = []
     with open(path, newline="") as f:
-        r = csv.reader(f)
+        r = csv.reader(f, strict=True)
         try:
             hdr = next(r, None)
             if not hdr:
