@@ -168,6 +168,7 @@ static struct fk_hrow *hrow_new(struct fk_run *run, const struct fk_hypo *h, con
     r->threads = h->nthreads ? h->threads[0] : 1;
     r->figure = r->lo = r->hi = NAN;
     r->median_a_ns = r->median_b_ns = NAN;
+    r->between_share = r->timer_res_ns = r->overhead_ns = r->mhz_drift = NAN;
     return r;
 }
 
@@ -391,6 +392,12 @@ static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, co
         agg->median_a_ns = w->median_a_ns;
         agg->median_b_ns = w->median_b_ns;
         agg->extra = w->extra;
+        agg->replicates = w->replicates;
+        agg->between_share = w->between_share;
+        agg->timer_res_ns = w->timer_res_ns;
+        agg->overhead_ns = w->overhead_ns;
+        agg->mhz_drift = w->mhz_drift;
+        agg->batch_calls = w->batch_calls;
         snprintf(agg->shape, sizeof agg->shape, "%s", w->shape);
         snprintf(agg->level, sizeof agg->level, "%s", w->level);
     }
@@ -432,7 +439,7 @@ static int barrier_mode(const char *name, enum fk_barrier_mode *m)
 }
 
 static void add_sample(struct fk_run *run, const struct fk_hypo *h, const struct fk_arm *arm, const char *shape,
-                       int pair, int slot, double ns, long long reps)
+                       int pair, int slot, double ns, long long reps, int replicate)
 {
     if (run->ns == run->caps) {
         int cap = run->caps ? run->caps * 2 : 1024;
@@ -452,6 +459,7 @@ static void add_sample(struct fk_run *run, const struct fk_hypo *h, const struct
     x->slot = slot;
     x->ns = ns;
     x->reps = reps;
+    x->replicate = replicate;
 }
 
 static void kernel_arm(struct fk_arm *a, const struct fk_entry *en, int threads, enum fk_cache cache)
@@ -464,24 +472,97 @@ static void kernel_arm(struct fk_arm *a, const struct fk_entry *en, int threads,
     snprintf(a->name, sizeof a->name, "%s", en->k->name);
 }
 
-/* Runs the timed comparison t for hypothesis row hr; keeps the raw samples
- * (samples.csv) and the kernel arms' times (kernels.csv). */
+/* The replicate (0-based, among the valid ones) that pair i belongs to. */
+static int sample_rep(const struct fk_timed_out *out, int i)
+{
+    for (int r = 0; r < out->R; r++) {
+        if (i < out->rep_n[r])
+            return r;
+        i -= out->rep_n[r];
+    }
+    return -1;
+}
+
+/* A timed comparison queued by the planning pass. */
+struct fk_tjob {
+    struct fk_timed t;
+    struct fk_timed_out out;
+    char what[300];
+    char err[300];               /* a replicate could not be started */
+};
+
+struct fk_tqueue {
+    struct fk_tjob *job;
+    int n, cap;
+    int replay;                  /* second pass: rows take their results from job[next] */
+    int next;
+};
+
+/* Replicate r of every queued comparison before replicate r+1 of any. */
+static void run_replicates(const struct fk_ctx *c, struct fk_tqueue *q)
+{
+    for (int r = 0; r < FK_REPLICATES; r++) {
+        for (int i = 0; i < q->n; i++) {
+            struct fk_tjob *j = &q->job[i];
+            if (j->err[0])
+                continue;
+            if (!c->quiet)
+                fprintf(stderr, "  time  [%d/%d] %s\n", r + 1, FK_REPLICATES, j->what);
+            struct fk_err e;
+            if (fk_timed_replicate(&j->t, r, &j->out, &e) != 0)
+                snprintf(j->err, sizeof j->err, "%s", e.msg);
+        }
+    }
+    for (int i = 0; i < q->n; i++)
+        fk_timed_judge(&q->job[i].t, &q->job[i].out);
+}
+
+/* Planning pass: queues the timed comparison t of row hr.  Replay pass:
+ * fills hr from its replicates, and keeps the raw samples (samples.csv)
+ * and the kernel arms' times (kernels.csv). */
 static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h, struct fk_timed *t,
                       struct fk_hrow *hr)
 {
-    struct fk_timed_out out;
-    struct fk_err e;
-    char what[300];
-    snprintf(what, sizeof what, "%s%s%s at %s, %d thread(s)%s", t->arm[0].name, t->narms > 1 ? " vs " : "",
-             t->narms > 1 ? t->arm[1].name : "", hr->shape, t->arm[0].threads,
-             t->arm[0].cache == FK_CACHE_COLD ? ", cold" : "");
-    if (!c->quiet)
-        fprintf(stderr, "  time  %s\n", what);
-    if (fk_timed_run(t, &out, &e) != 0) {
-        hr->verdict = FK_UNTESTABLE;
-        snprintf(hr->reason, sizeof hr->reason, "could not run: %s", e.msg);
+    struct fk_tqueue *q = run->tq;
+    if (!q->replay) {
+        if (q->n == q->cap) {
+            int cap = q->cap ? 2 * q->cap : 32;
+            struct fk_tjob *nj = realloc(q->job, (size_t)cap * sizeof *nj);
+            if (!nj) {
+                hr->verdict = FK_UNTESTABLE;
+                snprintf(hr->reason, sizeof hr->reason, "out of memory");
+                return;
+            }
+            q->job = nj;
+            q->cap = cap;
+        }
+        struct fk_tjob *j = &q->job[q->n++];
+        memset(j, 0, sizeof *j);
+        j->t = *t;
+        fk_timed_out_init(&j->out);
+        snprintf(j->what, sizeof j->what, "%s%s%s at %s, %d thread(s)%s", t->arm[0].name, t->narms > 1 ? " vs " : "",
+                 t->narms > 1 ? t->arm[1].name : "", hr->shape, t->arm[0].threads,
+                 t->arm[0].cache == FK_CACHE_COLD ? ", cold" : "");
         return;
     }
+    if (q->next >= q->n) {  /* the two passes planned different rows: a harness bug, said plainly */
+        hr->verdict = FK_UNTESTABLE;
+        snprintf(hr->reason, sizeof hr->reason, "internal: replay found no queued comparison");
+        return;
+    }
+    struct fk_tjob *j = &q->job[q->next++];
+    struct fk_timed_out out = j->out;
+    if (j->err[0] && out.R == 0) {
+        hr->verdict = FK_UNTESTABLE;
+        snprintf(hr->reason, sizeof hr->reason, "could not run: %s", j->err);
+        return;
+    }
+    hr->replicates = out.R;
+    hr->between_share = out.between_share;
+    hr->timer_res_ns = out.timer_res_ns;
+    hr->overhead_ns = out.overhead_ns;
+    hr->mhz_drift = out.mhz_drift;
+    hr->batch_calls = out.reps[0];
     hr->verdict = out.verdict;
     hr->figure = out.fig;
     hr->lo = out.lo;
@@ -498,7 +579,7 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         if (t->arm[s].type == FK_ARM_KERNEL)
             kr = krow_get(run, t->arm[s].en, &t->shape, t->arm[s].threads, t->arm[s].cache, 1);
         for (int i = 0; i < out.n; i++) {
-            add_sample(run, h, &t->arm[s], hr->shape, i, s, out.ns[s][i], (long long)out.reps[s]);
+            add_sample(run, h, &t->arm[s], hr->shape, i, s, out.ns[s][i], (long long)out.reps[s], sample_rep(&out, i));
             if (kr)
                 krow_add_ns(kr, out.ns[s][i]);
         }
@@ -533,7 +614,6 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
             break;
         }
     }
-    fk_timed_out_free(&out);
 }
 
 /* Fills t for hypothesis h, subject en (NULL for barrier subjects), shape
@@ -634,8 +714,7 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         t->arm[1] = (struct fk_arm){.type = FK_ARM_READ, .threads = T, .cache = h->cache, .read_bytes = bytes};
         snprintf(t->arm[1].name, sizeof t->arm[1].name, "read");
         /* round the probe's bytes as the read arm will, so the ratio compares equal bytes */
-        size_t unit = 256 * (size_t)T;
-        t->arm[1].read_bytes = (double)(((size_t)bytes + unit - 1) / unit * unit);
+        t->arm[1].read_bytes = (double)fk_read_round(bytes, T);
         t->ops = cost.ops;
         int q8 = en->k->acts == FK_FMT_Q8_0;
         t->peak = q8 ? c->ceilings->peak_int8[T] : c->ceilings->peak_f32[T];
@@ -754,60 +833,9 @@ int fk_check_validate(const struct fk_ctx *c, const struct fk_hypo *h, int nh, s
     return 0;
 }
 
-int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e)
+/* Every hypothesis row (see fk_check_run, step 3). */
+static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h, int nh)
 {
-    memset(run, 0, sizeof *run);
-    if (fk_check_validate(c, h, nh, e) != 0)
-        return -1;
-    /* 2. correctness rows for every runnable kernel named, oracle vectors first */
-    char **specs = NULL;
-    int nspecs = 0;
-    for (int i = 0; i < nh; i++) {
-        for (int k = 0; k < 2 * c->reg.n; k++) {
-            /* each subject, then its baseline */
-            const struct fk_entry *en = &c->reg.e[k / 2];
-            if (!is_subject(c, &h[i], en))
-                continue;
-            char bwhy[8];
-            if (k % 2 == 1 && (c->mutants || !(en = base_of(c, &h[i], en, bwhy, sizeof bwhy))))
-                continue;
-            if (en->status != FK_RUNNABLE)
-                continue;
-            for (int s = 0; s < h[i].nshapes; s++) {
-                struct fk_krow *r = krow_get(run, en, &h[i].shapes[s], 1, FK_CACHE_HOT, 1);
-                if (!r || r->bound > 0)
-                    continue;
-                r->bound = -1;  /* marks "queued" */
-                if (fk_case_present(c->oracle_dir, en->k->op, &r->shape, c->seed, en->k->weights, en->k->acts))
-                    continue;
-                char spec[160];
-                fk_case_spec(en->k->op, &r->shape, c->seed, en->k->weights, en->k->acts, spec, sizeof spec);
-                int dup = 0;
-                for (int q = 0; q < nspecs; q++)
-                    dup |= strcmp(specs[q], spec) == 0;
-                if (dup)
-                    continue;
-                char **ns = realloc(specs, (size_t)(nspecs + 1) * sizeof *ns);
-                if (!ns)
-                    break;
-                specs = ns;
-                specs[nspecs++] = strdup(spec);
-            }
-        }
-    }
-    int orc = fk_oracle_ensure(c, specs, nspecs, e);
-    for (int q = 0; q < nspecs; q++)
-        free(specs[q]);
-    free(specs);
-    if (orc != 0)
-        return -1;
-    if (!c->quiet)
-        fprintf(stderr, "correctness against the oracle (seed %u):\n", c->seed);
-    int nk = run->nk;
-    for (int i = 0; i < nk; i++)
-        run_correctness(c, run, &run->k[i]);
-
-    /* 3. hypotheses */
     if (!c->mutants)
         self_check(c, run, h, nh);
     for (int i = 0; i < nh; i++) {
@@ -887,6 +915,78 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
             }
         }
     }
+}
+
+int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e)
+{
+    memset(run, 0, sizeof *run);
+    if (fk_check_validate(c, h, nh, e) != 0)
+        return -1;
+    /* 2. correctness rows for every runnable kernel named, oracle vectors first */
+    char **specs = NULL;
+    int nspecs = 0;
+    for (int i = 0; i < nh; i++) {
+        for (int k = 0; k < 2 * c->reg.n; k++) {
+            /* each subject, then its baseline */
+            const struct fk_entry *en = &c->reg.e[k / 2];
+            if (!is_subject(c, &h[i], en))
+                continue;
+            char bwhy[8];
+            if (k % 2 == 1 && (c->mutants || !(en = base_of(c, &h[i], en, bwhy, sizeof bwhy))))
+                continue;
+            if (en->status != FK_RUNNABLE)
+                continue;
+            for (int s = 0; s < h[i].nshapes; s++) {
+                struct fk_krow *r = krow_get(run, en, &h[i].shapes[s], 1, FK_CACHE_HOT, 1);
+                if (!r || r->bound > 0)
+                    continue;
+                r->bound = -1;  /* marks "queued" */
+                if (fk_case_present(c->oracle_dir, en->k->op, &r->shape, c->seed, en->k->weights, en->k->acts))
+                    continue;
+                char spec[160];
+                fk_case_spec(en->k->op, &r->shape, c->seed, en->k->weights, en->k->acts, spec, sizeof spec);
+                int dup = 0;
+                for (int q = 0; q < nspecs; q++)
+                    dup |= strcmp(specs[q], spec) == 0;
+                if (dup)
+                    continue;
+                char **ns = realloc(specs, (size_t)(nspecs + 1) * sizeof *ns);
+                if (!ns)
+                    break;
+                specs = ns;
+                specs[nspecs++] = strdup(spec);
+            }
+        }
+    }
+    int orc = fk_oracle_ensure(c, specs, nspecs, e);
+    for (int q = 0; q < nspecs; q++)
+        free(specs[q]);
+    free(specs);
+    if (orc != 0)
+        return -1;
+    if (!c->quiet)
+        fprintf(stderr, "correctness against the oracle (seed %u):\n", c->seed);
+    int nk = run->nk;
+    for (int i = 0; i < nk; i++)
+        run_correctness(c, run, &run->k[i]);
+
+    /* 3. hypotheses: a first pass plans every row and queues the timed
+     * comparisons; their replicates run interleaved (replicate r of every
+     * comparison before replicate r+1 of any), spreading each comparison's
+     * replicates over the whole run; a second pass builds the rows again,
+     * the timed ones from their replicates. */
+    struct fk_tqueue q;
+    memset(&q, 0, sizeof q);
+    run->tq = &q;
+    judge_all(c, run, h, nh);
+    run_replicates(c, &q);
+    run->nh = 0;
+    q.replay = 1;
+    judge_all(c, run, h, nh);
+    run->tq = NULL;
+    for (int i = 0; i < q.n; i++)
+        fk_timed_out_free(&q.job[i].out);
+    free(q.job);
     for (int i = 0; i < run->nh; i++)
         if (run->h[i].aggregate && run->h[i].verdict == FK_FALSIFIED && run->h[i].h->role == FK_ROLE_GUARD)
             run->guard_falsified++;

@@ -56,9 +56,12 @@ struct fk_sample {
     int threads;
     enum fk_cache cache;
     int pair, slot;
+    int replicate;            /* 0-based valid replicate the pair belongs to */
     double ns;                /* per call */
     long long reps;           /* calls in the sample */
 };
+
+struct fk_tqueue;
 
 /* Hypothesis verdict row (hypotheses.csv). */
 struct fk_hrow {
@@ -75,6 +78,10 @@ struct fk_hrow {
     double figure, lo, hi;    /* figure and its confidence interval */
     int64_t n;                /* samples (pairs) or outputs */
     double median_a_ns, median_b_ns;  /* subject, baseline (speedup) */
+    int replicates;           /* timed: valid replicates judged */
+    double between_share;     /* timed: between-replicate share of the variance (NaN: none) */
+    double timer_res_ns, overhead_ns, mhz_drift; /* timed: clock and overhead sanity (worst replicate) */
+    int64_t batch_calls;      /* timed: calls per sample of the subject */
     char reason[600];
 };
 
@@ -87,6 +94,7 @@ struct fk_run {
     int aa_biased;
     struct fk_hrow *h;
     int nh;
+    struct fk_tqueue *tq;     /* timed comparisons between the two passes (check.c) */
     int kernel_failures;      /* wrong or crashed kernels */
     int guard_falsified;
 };

@@ -22,12 +22,30 @@ struct fk_caches {
     int l2_shared, l3_shared;  /* CPUs sharing it */
 };
 
+/* A read pattern: one ISA's read probe with some concurrent streams. */
+struct fk_read_pattern {
+    char isa[16];              /* fk_probe isa name */
+    int streams;               /* 1, 2, 4 or 8 per thread */
+};
+
 struct fk_sweep_point {
     int threads;
     size_t bytes;              /* total working set */
-    double gbs;                /* median GB/s */
+    double gbs;                /* median GB/s of the best pattern */
+    double dispersion;         /* (max - min) / median of that pattern's samples */
+    struct fk_read_pattern pat;/* the pattern that gave gbs */
     int level;                 /* 0..3 or -1 between levels */
 };
+
+/* Sanity rules of the ceilings, checked (with re-measurement) before they
+ * are cached; a set that still breaks one is written flagged and measured
+ * again by the next run, never used silently. */
+#define FK_SANITY_LEVEL_TOL 0.10   /* level l >= (1 - tol) x level l+1 */
+#define FK_SANITY_THREADS 0.80     /* T threads >= 0.8 x 1 thread, per level */
+#define FK_SANITY_MONOTONE_TOL 0.15/* along the sweep, a point <= (1 + tol) x the smaller one before it */
+#define FK_SANITY_DISPERSION 0.20  /* (max - min) / median of a point's samples */
+#define FK_SANITY_OTHERS 0.10      /* CPU share used by other processes during the measurement */
+#define FK_SANITY_ROUNDS 2         /* re-measurements of offending points */
 
 struct fk_machine {
     char key[512];
@@ -36,6 +54,10 @@ struct fk_machine {
     struct fk_sweep_point sweep[FK_MAX_SWEEP * 4];
     int nsweep;
     double level_gbs[FK_LEVELS][FK_MAX_THREADS + 1];    /* [level][threads] ceiling, 0 = unknown */
+    struct fk_read_pattern level_pat[FK_LEVELS][FK_MAX_THREADS + 1]; /* the pattern that won it */
+    double others_share;       /* CPU share other processes used while measuring */
+    double loadavg;            /* 1-minute load average at the start */
+    char sanity[600];          /* "ok", or the rules still broken after re-measurement */
     double peak_f32[FK_MAX_THREADS + 1];                /* ops/s of the best FMA probe */
     double peak_int8[FK_MAX_THREADS + 1];               /* ops/s of the best int8 probe */
     char f32_isa[32], int8_isa[32];
@@ -62,10 +84,20 @@ int fk_level_of(const struct fk_machine *m, double total_bytes, int threads, int
 
 /* The best read probe this CPU can run. */
 fk_read_fn fk_best_read(uint64_t cpu);
+/* The read probe of ISA name isa if this CPU runs it, else NULL. */
+fk_read_fn fk_read_of(uint64_t cpu, const char *isa);
+/* The pattern that won level's ceiling at threads (m may be NULL, level
+ * -1): its probe and streams, else the best probe with 4 streams. */
+void fk_machine_pattern(const struct fk_machine *m, uint64_t cpu, int level, int threads, fk_read_fn *rd,
+                        int *streams);
+/* bytes rounded up so each of threads slices is a whole number of
+ * FK_READ_GRANULE blocks for up to FK_READ_MAX_STREAMS streams. */
+size_t fk_read_round(double bytes, int threads);
 
-/* One bandwidth sample: threads each read their 1/threads of buf, reps
- * times; returns GB/s.  In cold mode bufs rotate over nbufs buffers. */
-double fk_read_sample(struct fk_pool *pool, int threads, fk_read_fn rd, void **bufs, int nbufs, size_t bytes,
-                      int64_t reps);
+/* One bandwidth sample: threads each read their 1/threads of buf (as
+ * streams concurrent streams), reps times; returns GB/s.  In cold mode
+ * bufs rotate over nbufs buffers. */
+double fk_read_sample(struct fk_pool *pool, int threads, fk_read_fn rd, int streams, void **bufs, int nbufs,
+                      size_t bytes, int64_t reps);
 
 #endif

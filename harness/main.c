@@ -259,6 +259,13 @@ static int cmd_machine(struct fk_ctx *c, int force)
         printf(" %12.1f %12.1f\n", m.peak_f32[t] * 1e-9, m.peak_int8[t] * 1e-9);
     }
     printf("peaks from the %s (f32) and %s (int8) probes\n", m.f32_isa, m.int8_isa);
+    for (int t = 1; t <= m.ncpu; t++) {
+        printf("read pattern, %d thread(s):", t);
+        for (int l = 0; l < FK_LEVELS; l++)
+            printf("  %s %s x%d", fk_level_name(l), m.level_pat[l][t].isa, m.level_pat[l][t].streams);
+        printf("\n");
+    }
+    printf("sanity: %s\n", m.sanity[0] ? m.sanity : "unchecked");
     return 0;
 }
 

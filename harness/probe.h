@@ -8,9 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads bytes of buf (64-byte aligned, bytes a multiple of 256) once;
- * returns a value derived from every byte so the loads cannot be elided. */
-typedef uint64_t (*fk_read_fn)(const void *buf, size_t bytes);
+/* Reads bytes of buf once as `streams` (1, 2, 4 or 8) contiguous parts
+ * advanced in lockstep, the way a kernel reading several rows at once
+ * does; buf 64-byte aligned, bytes a multiple of FK_READ_GRANULE.  Returns
+ * a value derived from every byte so the loads cannot be elided. */
+#define FK_READ_GRANULE 512
+#define FK_READ_MAX_STREAMS 8
+typedef uint64_t (*fk_read_fn)(const void *buf, size_t bytes, int streams);
 /* iters rounds of independent FMAs (or int8 dots); returns the ops done
  * (2 per multiply-add); *sink keeps the result alive. */
 typedef double (*fk_peak_fn)(int64_t iters, float *sink);

@@ -4,23 +4,34 @@
 #include "../kernels/kernel.h"
 #include "probe.h"
 
-static uint64_t read_avx2(const void *buf, size_t bytes)
+/* S streams of 16/S consecutive 32-byte loads each per 512-byte step,
+ * into 8 independent accumulators. */
+static inline __attribute__((always_inline)) uint64_t read_streams(const void *buf, size_t bytes, const int S)
 {
-    const __m256i *p = buf;
+    const char *p = buf;
+    size_t len = bytes / (size_t)S, step = FK_READ_GRANULE / (size_t)S, iters = bytes / FK_READ_GRANULE;
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    for (size_t i = 0; i < bytes / 32; i += 8) {
-        a0 = _mm256_xor_si256(a0, _mm256_load_si256(p + i));
-        a1 = _mm256_xor_si256(a1, _mm256_load_si256(p + i + 1));
-        a2 = _mm256_xor_si256(a2, _mm256_load_si256(p + i + 2));
-        a3 = _mm256_xor_si256(a3, _mm256_load_si256(p + i + 3));
-        a4 = _mm256_xor_si256(a4, _mm256_load_si256(p + i + 4));
-        a5 = _mm256_xor_si256(a5, _mm256_load_si256(p + i + 5));
-        a6 = _mm256_xor_si256(a6, _mm256_load_si256(p + i + 6));
-        a7 = _mm256_xor_si256(a7, _mm256_load_si256(p + i + 7));
+    /* load j (0..15) is load j % (16/S) of stream j / (16/S); accumulator j % 8 */
+#define LD(k, j) a##k = _mm256_xor_si256(a##k, _mm256_load_si256((const __m256i *)(p + (size_t)((j) / (16 / S)) * len + \
+                                                                                 i * step) + (j) % (16 / S)));
+    for (size_t i = 0; i < iters; i++) {
+        LD(0, 0) LD(1, 1) LD(2, 2) LD(3, 3) LD(4, 4) LD(5, 5) LD(6, 6) LD(7, 7)
+        LD(0, 8) LD(1, 9) LD(2, 10) LD(3, 11) LD(4, 12) LD(5, 13) LD(6, 14) LD(7, 15)
     }
-    __m256i s = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
+#undef LD
+    __m256i x = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
                                  _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
-    return (uint64_t)_mm256_extract_epi64(s, 0) ^ (uint64_t)_mm256_extract_epi64(s, 3);
+    return (uint64_t)_mm256_extract_epi64(x, 0) ^ (uint64_t)_mm256_extract_epi64(x, 3);
+}
+
+static uint64_t read_avx2(const void *buf, size_t bytes, int streams)
+{
+    switch (streams) {
+    case 2: return read_streams(buf, bytes, 2);
+    case 4: return read_streams(buf, bytes, 4);
+    case 8: return read_streams(buf, bytes, 8);
+    default: return read_streams(buf, bytes, 1);
+    }
 }
 
 #define REP12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)

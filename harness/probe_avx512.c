@@ -5,18 +5,33 @@
 #include "../kernels/kernel.h"
 #include "probe.h"
 
-static uint64_t read_avx512(const void *buf, size_t bytes)
+/* S streams of 8/S consecutive 64-byte loads each per 512-byte step, into
+ * 8 independent accumulators. */
+static inline __attribute__((always_inline)) uint64_t read_streams(const void *buf, size_t bytes, const int S)
 {
-    const __m512i *p = buf;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i < bytes / 64; i += 4) {
-        a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
-        a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 1));
-        a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 2));
-        a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + i + 3));
+    const char *p = buf;
+    size_t len = bytes / (size_t)S, step = FK_READ_GRANULE / (size_t)S, iters = bytes / FK_READ_GRANULE;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    /* accumulator k reads load k % (8/S) of stream k / (8/S) */
+#define LD(k) a##k = _mm512_xor_si512(a##k, _mm512_load_si512((const __m512i *)(p + (size_t)((k) / (8 / S)) * len + \
+                                                                              i * step) + (k) % (8 / S)));
+    for (size_t i = 0; i < iters; i++) {
+        LD(0) LD(1) LD(2) LD(3) LD(4) LD(5) LD(6) LD(7)
     }
-    __m512i s = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
-    return (uint64_t)_mm512_reduce_add_epi64(s);
+#undef LD
+    __m512i x = _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3)),
+                                 _mm512_xor_si512(_mm512_xor_si512(a4, a5), _mm512_xor_si512(a6, a7)));
+    return (uint64_t)_mm512_reduce_add_epi64(x);
+}
+
+static uint64_t read_avx512(const void *buf, size_t bytes, int streams)
+{
+    switch (streams) {
+    case 2: return read_streams(buf, bytes, 2);
+    case 4: return read_streams(buf, bytes, 4);
+    case 8: return read_streams(buf, bytes, 8);
+    default: return read_streams(buf, bytes, 1);
+    }
 }
 
 #define REP12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)

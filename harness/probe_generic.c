@@ -4,18 +4,37 @@
 typedef float v4f __attribute__((vector_size(16)));
 typedef uint64_t v2u __attribute__((vector_size(16)));
 
-static uint64_t read_generic(const void *buf, size_t bytes)
+/* S streams of 32/S consecutive 16-byte loads each per 512-byte step, into
+ * 8 independent accumulators. */
+static inline __attribute__((always_inline)) uint64_t read_streams(const void *buf, size_t bytes, const int S)
 {
-    const v2u *p = buf;
-    v2u a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i < bytes / 16; i += 4) {
-        a0 ^= p[i];
-        a1 ^= p[i + 1];
-        a2 ^= p[i + 2];
-        a3 ^= p[i + 3];
+    const char *p = buf;
+    size_t len = bytes / (size_t)S, step = FK_READ_GRANULE / (size_t)S, iters = bytes / FK_READ_GRANULE;
+    v2u acc[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++)
+        acc[k] = (v2u){0, 0};
+    for (size_t i = 0; i < iters; i++) {
+#pragma GCC unroll 8
+        for (int s = 0; s < S; s++) {
+            const v2u *q = (const v2u *)(p + (size_t)s * len + i * step);
+#pragma GCC unroll 32
+            for (int k = 0; k < 32 / S; k++)
+                acc[(s * (32 / S) + k) & 7] ^= q[k];
+        }
     }
-    v2u s = a0 ^ a1 ^ a2 ^ a3;
-    return s[0] ^ s[1];
+    v2u x = acc[0] ^ acc[1] ^ acc[2] ^ acc[3] ^ acc[4] ^ acc[5] ^ acc[6] ^ acc[7];
+    return x[0] ^ x[1];
+}
+
+static uint64_t read_generic(const void *buf, size_t bytes, int streams)
+{
+    switch (streams) {
+    case 2: return read_streams(buf, bytes, 2);
+    case 4: return read_streams(buf, bytes, 4);
+    case 8: return read_streams(buf, bytes, 8);
+    default: return read_streams(buf, bytes, 1);
+    }
 }
 
 /* Multiply-add without FMA on x86-64 baseline (mul + add: 2 ops). */

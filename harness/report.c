@@ -192,7 +192,8 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
                                        "cache", "level", "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold",
                                        "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason",
                                        "claim", "source", "file", "machine", "cpu_model", "cores_used", "isa",
-                                       "build", "git_commit", "date", "emulated"};
+                                       "build", "git_commit", "date", "emulated", "replicates", "between_share",
+                                       "timer_res_ns", "batch_calls", "overhead_ns", "cpu_mhz_drift"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -234,7 +235,23 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, en ? en->build : "", 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
-        csv_field(f, c->emulated || (en && (en->k->flags & FK_KERNEL_EMULATED)) ? "yes" : "no", 1);
+        csv_field(f, c->emulated || (en && (en->k->flags & FK_KERNEL_EMULATED)) ? "yes" : "no", 0);
+        /* replication and clock sanity of timed rows (empty for untimed ones) */
+        int timed = r->replicates > 0;
+        char reps[32] = "", batch[32] = "";
+        if (timed) {
+            snprintf(reps, sizeof reps, "%d", r->replicates);
+            snprintf(batch, sizeof batch, "%lld", (long long)r->batch_calls);
+        }
+        csv_field(f, reps, 0);
+        csv_num(f, timed ? r->between_share : NAN, 0);
+        csv_num(f, timed ? r->timer_res_ns : NAN, 0);
+        csv_field(f, batch, 0);
+        csv_num(f, timed ? r->overhead_ns : NAN, 0);
+        if (timed && isnan(r->mhz_drift))
+            csv_field(f, "unreadable", 1);
+        else
+            csv_num(f, timed ? r->mhz_drift : NAN, 1);
     }
     return fk_atomic_commit(&a, e);
 }
@@ -247,7 +264,7 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
     FILE *f = a.f;
-    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date\r\n", f);
+    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate\r\n", f);
     for (int i = 0; i < run->ns; i++) {
         const struct fk_sample *s = &run->s[i];
         csv_field(f, s->hypothesis, 0);
@@ -261,7 +278,8 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
         csv_int(f, s->reps, 0);
         csv_field(f, c->machine, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
-        csv_field(f, date, 1);
+        csv_field(f, date, 0);
+        csv_int(f, s->replicate, 1);
     }
     return fk_atomic_commit(&a, e);
 }

@@ -16,6 +16,7 @@ enum fk_msg_type {
     FK_MSG_ERRSTATS,   /* es = error of kernel on case */
     FK_MSG_SAMPLE,     /* v[0] = ns per call of kernel, i[0] = sample index, i[1] = reps, i[2] = slot */
     FK_MSG_FAIL,       /* text = message; the job could not run */
+    FK_MSG_CLOCK,      /* timed job: v[0] = timer resolution ns, v[1] = harness ns per call, v[2] = CPU MHz (NaN: unreadable) */
 };
 
 struct fk_msg {

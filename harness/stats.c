@@ -62,6 +62,161 @@ double fk_quantile(const double *v, size_t n, double q)
 
 double fk_median(const double *v, size_t n) { return fk_quantile(v, n, 0.5); }
 
+/* ---- Student t ---- */
+
+/* Continued fraction of the regularized incomplete beta I_x(a, b), modified
+ * Lentz; converges fast for x < (a+1)/(a+b+2). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1.0 / d;
+    double h = d;
+    for (int m = 1; m <= 400; m++) {
+        double m2 = 2.0 * m;
+        double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+        d = 1.0 + num * d;
+        d = fabs(d) < tiny ? 1.0 / tiny : 1.0 / d;
+        c = 1.0 + num / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        h *= d * c;
+        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+        d = 1.0 + num * d;
+        d = fabs(d) < tiny ? 1.0 / tiny : 1.0 / d;
+        c = 1.0 + num / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < 1e-15)
+            break;
+    }
+    return h;
+}
+
+/* Regularized incomplete beta I_x(a, b), 0 <= x <= 1. */
+static double beta_inc(double a, double b, double x)
+{
+    if (x <= 0)
+        return 0.0;
+    if (x >= 1)
+        return 1.0;
+    double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+    if (x < (a + 1.0) / (a + b + 2.0))
+        return exp(lbt) * beta_cf(a, b, x) / a;
+    return 1.0 - exp(lbt) * beta_cf(b, a, 1.0 - x) / b;
+}
+
+/* P[T <= t], T ~ Student t with df degrees of freedom. */
+static double t_cdf(double t, int df)
+{
+    double tail = 0.5 * beta_inc(0.5 * df, 0.5, df / (df + t * t));  /* P[T > |t|] */
+    return t >= 0 ? 1.0 - tail : tail;
+}
+
+double fk_t_quantile(double p, int df)
+{
+    if (!(p > 0 && p < 1) || df < 1)
+        return NAN;
+    if (p == 0.5)
+        return 0.0;
+    if (p < 0.5)
+        return -fk_t_quantile(1.0 - p, df);
+    double lo = 0.0, hi = 1.0;
+    while (t_cdf(hi, df) < p && hi < 1e12)
+        hi *= 2.0;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * (1.0 + hi); i++) {
+        double mid = 0.5 * (lo + hi);
+        if (t_cdf(mid, df) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/* ---- replicates ---- */
+
+int fk_replicate_ci(const double *v, const int *n, int R, double alpha, struct fk_rep_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    s->R = R;
+    s->fig = s->lo = s->hi = s->rep_lo = s->rep_hi = s->between_share = NAN;
+    if (R < 1)
+        return -1;
+    size_t total = 0;
+    for (int r = 0; r < R; r++) {
+        if (n[r] < 1)
+            return -1;
+        total += (size_t)n[r];
+    }
+    double *lg = malloc(total * sizeof *lg);
+    double *med = malloc((size_t)R * sizeof *med);
+    double *mean = malloc((size_t)R * sizeof *mean);
+    if (!lg || !med || !mean) {
+        free(lg), free(med), free(mean);
+        return -1;
+    }
+    for (size_t i = 0; i < total; i++)
+        lg[i] = log(v[i]);
+    /* replicate medians and means of the log-values */
+    const double *x = lg;
+    double grand = 0, msw = 0;
+    for (int r = 0; r < R; r++) {
+        med[r] = fk_median(x, (size_t)n[r]);
+        double m = 0;
+        for (int i = 0; i < n[r]; i++)
+            m += x[i];
+        mean[r] = m / n[r];
+        grand += m;
+        for (int i = 0; i < n[r]; i++)
+            msw += (x[i] - mean[r]) * (x[i] - mean[r]);
+        x += n[r];
+    }
+    grand /= (double)total;
+    double c = 0, lo = med[0], hi = med[0];
+    for (int r = 0; r < R; r++) {
+        c += med[r];
+        lo = med[r] < lo ? med[r] : lo;
+        hi = med[r] > hi ? med[r] : hi;
+    }
+    c /= R;
+    s->fig = exp(c);
+    s->rep_lo = exp(lo);
+    s->rep_hi = exp(hi);
+    int rc = -1;
+    if (R >= 2) {
+        double ss = 0;
+        for (int r = 0; r < R; r++)
+            ss += (med[r] - c) * (med[r] - c);
+        double se = sqrt(ss / (R - 1) / R);
+        double t = fk_t_quantile(1.0 - alpha / 2, R - 1);
+        s->lo = exp(c - t * se);
+        s->hi = exp(c + t * se);
+        /* one-way random effects, unbalanced: E[MSB] = sigma_w^2 + n0 sigma_b^2 */
+        if ((double)total > R) {
+            double msb = 0, sum_n2 = 0;
+            for (int r = 0; r < R; r++) {
+                msb += n[r] * (mean[r] - grand) * (mean[r] - grand);
+                sum_n2 += (double)n[r] * n[r];
+            }
+            msb /= R - 1;
+            msw /= (double)total - R;
+            double n0 = ((double)total - sum_n2 / (double)total) / (R - 1);
+            double sb2 = (msb - msw) / n0;
+            if (sb2 < 0)
+                sb2 = 0;
+            s->between_share = sb2 + msw > 0 ? sb2 / (sb2 + msw) : 0.0;
+        }
+        rc = 0;
+    }
+    free(lg), free(med), free(mean);
+    return rc;
+}
+
 /* ---- binomial distribution ----
  *
  * Point probabilities use Loader's saddle-point form ("Fast and accurate

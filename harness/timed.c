@@ -54,6 +54,7 @@ struct read_arm {
     struct fk_pool *pool;
     int threads;
     fk_read_fn rd;
+    int streams;                /* concurrent streams per thread: the ceiling's winning pattern */
     void **bufs;
     int nbufs, next;
     size_t bytes;
@@ -64,7 +65,7 @@ static void read_call(void *ctx)
     struct read_arm *r = ctx;
     void *one[1] = {r->bufs[r->next]};
     r->next = r->next + 1 == r->nbufs ? 0 : r->next + 1;
-    fk_read_sample(r->pool, r->threads, r->rd, one, 1, r->bytes, 1);
+    fk_read_sample(r->pool, r->threads, r->rd, r->streams, one, 1, r->bytes, 1);
 }
 
 struct live_arm {
@@ -82,6 +83,7 @@ struct live_arm {
 
 struct child {
     const struct fk_timed *t;
+    int replicate;
     int fd;
     struct live_arm la[2];
     struct fk_pool *pool;        /* shared by kernel and read arms */
@@ -124,9 +126,10 @@ static int setup_arm(struct child *ch, int s, struct fk_err *e)
         struct read_arm *r = &la->ra;
         r->pool = ch->pool;
         r->threads = a->threads;
-        r->rd = fk_best_read(t->c->cpu);
-        r->bytes = ((size_t)a->read_bytes + 256 * (size_t)a->threads - 1) / (256 * (size_t)a->threads) * 256 *
-                   (size_t)a->threads;
+        /* the pattern (ISA, streams) that won this level's ceiling */
+        int level = t->c->ceilings ? fk_level_of(t->c->ceilings, a->read_bytes, a->threads, a->cache == FK_CACHE_COLD) : -1;
+        fk_machine_pattern(t->c->ceilings, t->c->cpu, level, a->threads, &r->rd, &r->streams);
+        r->bytes = fk_read_round(a->read_bytes, a->threads);
         r->nbufs = 1;
         if (a->cache == FK_CACHE_COLD) {
             size_t want = (2 * t->llc_bytes + r->bytes - 1) / r->bytes;
@@ -188,9 +191,8 @@ static double sample_arm(struct child *ch, int s, int i)
     return ns;
 }
 
-static int next_pair(void *ctx, int i, double *value)
+static int next_pair(struct child *ch, int i, double *value)
 {
-    struct child *ch = ctx;
     const struct fk_timed *t = ch->t;
     double ns[2] = {0, 0};
     if (t->narms == 1) {
@@ -204,19 +206,52 @@ static int next_pair(void *ctx, int i, double *value)
     return 0;
 }
 
-static int over_budget(void *ctx)
+/* this replicate's share of the comparison's budget */
+static int over_budget(struct child *ch)
 {
-    struct child *ch = ctx;
+    return (double)(fk_now_ns() - ch->t0) * 1e-9 > ch->t->budget_s / FK_REPLICATES;
+}
+
+static int over_budget_all(struct child *ch)
+{
     return (double)(fk_now_ns() - ch->t0) * 1e-9 > ch->t->budget_s;
+}
+
+struct rep_job {
+    const struct fk_timed *t;
+    int replicate;
+};
+
+static void send_clock(int fd, const char *arm, double res_ns, double overhead_ns, double mhz)
+{
+    struct fk_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = FK_MSG_CLOCK;
+    snprintf(m.kernel, sizeof m.kernel, "%s", arm);
+    m.v[0] = res_ns;
+    m.v[1] = overhead_ns;
+    m.v[2] = mhz;
+    fk_send(fd, &m);
 }
 
 static int timed_child(void *vctx, int fd)
 {
-    const struct fk_timed *t = vctx;
+    const struct rep_job *job = vctx;
+    const struct fk_timed *t = job->t;
     struct child ch;
     memset(&ch, 0, sizeof ch);
     ch.t = t;
+    ch.replicate = job->replicate;
     ch.fd = fd;
+    fk_rng_seed(&ch.rng, t->c->rng_seed ^ (uint64_t)(t->shape.rows * 1000003 + t->shape.cols * 7 + t->shape.batch) ^
+                             ((uint64_t)(job->replicate + 1) << 40));
+    /* a random heap offset (0..64 KiB in cache lines) ahead of this
+     * replicate's allocations, so the buffers' placement differs too */
+    size_t spacer_bytes = 64 * (1 + (size_t)(fk_rng_next(&ch.rng) % 1024));
+    volatile char *spacer = malloc(spacer_bytes);
+    if (spacer)
+        spacer[spacer_bytes - 1] = 1;
+    send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz());
     fk_shape_format(&t->shape, ch.what, sizeof ch.what);
     struct fk_err e;
     int maxt = 1;
@@ -240,77 +275,176 @@ static int timed_child(void *vctx, int fd)
         ch.la[s].reps = fk_calibrate(ch.la[s].fn, ch.la[s].ctx);
         fk_send_end(fd, t->arm[s].name);
     }
-    fk_rng_seed(&ch.rng, t->c->rng_seed ^ (uint64_t)(t->shape.rows * 1000003 + t->shape.cols * 7 + t->shape.batch));
     ch.t0 = fk_now_ns();
-    double *values = malloc(FK_MAX_PAIRS * sizeof *values);
-    if (!values) {
-        teardown(&ch);
-        return -1;
+    /* a fixed number of pairs, fewer when this replicate's share of the
+     * budget is spent (but at least FK_REP_MIN_PAIRS unless the whole
+     * budget is gone) */
+    for (int i = 0; i < FK_REP_PAIRS; i++) {
+        double value;
+        next_pair(&ch, i, &value);
+        if (over_budget(&ch) && (i + 1 >= FK_REP_MIN_PAIRS || over_budget_all(&ch)))
+            break;
     }
-    int n;
-    double fig, lo, hi;
-    fk_sequential(&t->judge, next_pair, &ch, over_budget, values, &n, &fig, &lo, &hi);
-    free(values);
+    send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz());
     teardown(&ch);
+    free((void *)spacer);
     return 0;
 }
 
-int fk_timed_run(const struct fk_timed *t, struct fk_timed_out *out, struct fk_err *e)
+void fk_timed_out_init(struct fk_timed_out *out)
 {
     memset(out, 0, sizeof *out);
-    out->fig = out->lo = out->hi = NAN;
+    out->fig = out->lo = out->hi = out->between_share = NAN;
+    out->median_ns[0] = out->median_ns[1] = out->min_ns[0] = out->min_ns[1] = NAN;
+    out->mhz_drift = NAN;
+}
+
+static int append(struct fk_timed_out *out, const double *ns0, const double *ns1, int n)
+{
+    for (int s = 0; s < 2; s++) {
+        double *p = realloc(out->ns[s], (size_t)(out->n + n + 1) * sizeof *p);
+        if (!p)
+            return -1;
+        out->ns[s] = p;
+        memcpy(p + out->n, s == 0 ? ns0 : ns1, (size_t)n * sizeof *p);
+    }
+    out->n += n;
+    return 0;
+}
+
+int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out, struct fk_err *e)
+{
+    if (out->crashed || out->runs >= FK_REPLICATES)
+        return 0;
+    struct rep_job job = {t, r};
     struct fk_job_out jo;
-    if (fk_sandbox(timed_child, (void *)t, 0, &jo, e) != 0)
+    if (fk_sandbox(timed_child, &job, 0, &jo, e) != 0)
         return -1;
+    out->runs++;
     int cap = 0;
     for (int i = 0; i < jo.n; i++)
         if (jo.m[i].type == FK_MSG_SAMPLE && jo.m[i].i[0] + 1 > cap)
             cap = (int)jo.m[i].i[0] + 1;
-    for (int s = 0; s < 2; s++)
-        out->ns[s] = calloc((size_t)cap + 1, sizeof(double));
-    for (int i = 0; i < jo.n; i++) {
+    double *ns[2] = {calloc((size_t)cap + 1, sizeof(double)), calloc((size_t)cap + 1, sizeof(double))};
+    double res = 0, over = 0, mhz[2] = {NAN, NAN};
+    int nclock = 0;
+    int64_t reps[2] = {0, 0};
+    for (int i = 0; i < jo.n && ns[0] && ns[1]; i++) {
         const struct fk_msg *m = &jo.m[i];
         if (m->type == FK_MSG_FAIL)
             snprintf(out->reason, sizeof out->reason, "%s: %s", m->kernel, m->text);
         if (m->type == FK_MSG_SAMPLE && m->i[2] >= 0 && m->i[2] < 2) {
-            out->ns[m->i[2]][m->i[0]] = m->v[0];
-            out->reps[m->i[2]] = m->i[1];
+            ns[m->i[2]][m->i[0]] = m->v[0];
+            reps[m->i[2]] = m->i[1];
+        }
+        if (m->type == FK_MSG_CLOCK && nclock < 2) {
+            res = m->v[0] > res ? m->v[0] : res;
+            over = m->v[1] > over ? m->v[1] : over;
+            mhz[nclock++] = m->v[2];
         }
     }
     int n = 0;  /* complete pairs only */
-    while (n < cap && out->ns[0][n] > 0 && (t->narms == 1 || out->ns[1][n] > 0))
+    while (ns[0] && ns[1] && n < cap && ns[0][n] > 0 && (t->narms == 1 || ns[1][n] > 0))
         n++;
-    out->n = n;
+    /* sanity of this sample set: overhead against the smallest timed call,
+     * batch length against the timer, clock drift */
+    double drift = nclock == 2 && mhz[0] > 0 && mhz[1] > 0 ? fabs(mhz[1] - mhz[0]) / mhz[0] : NAN;
+    double smallest = INFINITY;
+    for (int s = 0; s < t->narms && n > 0; s++) {
+        double per_call = fk_median(ns[s], (size_t)n) * (t->arm[s].type == FK_ARM_BARRIER ? BARRIER_EPISODES : 1);
+        smallest = per_call < smallest ? per_call : smallest;
+        double batch_ns = per_call * (double)reps[s];
+        if (batch_ns < FK_MIN_TICKS * res)
+            snprintf(out->discard_why, sizeof out->discard_why, "a batch of %lld calls lasts %.3g ns < %d ticks of %.3g ns",
+                     (long long)reps[s], batch_ns, FK_MIN_TICKS, res);
+    }
+    if (over > FK_MAX_OVERHEAD_FRACTION * smallest)
+        snprintf(out->discard_why, sizeof out->discard_why,
+                 "harness overhead %.3g ns per call is over %.0f%% of the smallest timed call (%.4g ns)", over,
+                 100 * FK_MAX_OVERHEAD_FRACTION, smallest);
+    if (drift > FK_MAX_MHZ_DRIFT)
+        snprintf(out->discard_why, sizeof out->discard_why, "CPU clock moved %.1f%% (%.0f -> %.0f MHz)", 100 * drift,
+                 mhz[0], mhz[1]);
+    out->timer_res_ns = res > out->timer_res_ns ? res : out->timer_res_ns;
+    out->overhead_ns = over > out->overhead_ns ? over : out->overhead_ns;
+    if (!(out->mhz_drift >= drift))  /* worst readable drift; NaN stays NaN */
+        out->mhz_drift = isnan(drift) ? out->mhz_drift : drift;
+    int sane = n > 0 && !(over > FK_MAX_OVERHEAD_FRACTION * smallest) && !(drift > FK_MAX_MHZ_DRIFT);
+    for (int s = 0; s < t->narms && sane; s++)
+        sane = fk_median(ns[s], (size_t)n) * (t->arm[s].type == FK_ARM_BARRIER ? BARRIER_EPISODES : 1) *
+                   (double)reps[s] >= FK_MIN_TICKS * res;
+    if (jo.crashed) {
+        out->crashed = 1;
+        snprintf(out->reason, sizeof out->reason, "crashed in replicate %d: %s (%s); %d pairs kept", r + 1, jo.where,
+                 jo.signal ? strsignal(jo.signal) : "non-zero exit", n);
+    }
+    if (n >= FK_REP_MIN_PAIRS && sane && !jo.crashed) {
+        if (append(out, ns[0], ns[1], n) == 0)
+            out->rep_n[out->R++] = n;
+        for (int s = 0; s < 2; s++)
+            out->reps[s] = reps[s] > out->reps[s] ? reps[s] : out->reps[s];
+    } else if (!jo.crashed && n > 0) {
+        out->discarded++;
+        if (!out->discard_why[0])
+            snprintf(out->discard_why, sizeof out->discard_why, "%d pairs < %d", n, FK_REP_MIN_PAIRS);
+    }
+    free(ns[0]);
+    free(ns[1]);
+    fk_job_out_free(&jo);
+    return 0;
+}
+
+void fk_timed_judge(const struct fk_timed *t, struct fk_timed_out *out)
+{
+    int n = out->n;
     if (n > 0) {
-        double *v = malloc((size_t)n * sizeof *v);
-        for (int i = 0; i < n; i++)
-            v[i] = fk_pair_value(t, out->ns[0][i], t->narms > 1 ? out->ns[1][i] : 0);
-        out->verdict = fk_judge(&t->judge, v, n, &out->fig, &out->lo, &out->hi);
-        free(v);
         for (int s = 0; s < t->narms; s++) {
             out->median_ns[s] = fk_median(out->ns[s], (size_t)n);
             out->min_ns[s] = fk_quantile(out->ns[s], (size_t)n, 0.0);
         }
-        if (n < fk_look_pairs[0])
-            out->verdict = FK_INCONCLUSIVE;
-    } else {
-        out->verdict = FK_UNTESTABLE;
     }
-    if (jo.crashed) {
-        out->crashed = 1;
+    if (out->crashed) {
         out->verdict = FK_UNTESTABLE;
-        snprintf(out->reason, sizeof out->reason, "crashed: %s (%s); %d pairs kept", jo.where,
-                 jo.signal ? strsignal(jo.signal) : "non-zero exit", n);
-    } else if (n == 0 && !out->reason[0]) {
-        snprintf(out->reason, sizeof out->reason, "no samples");
+        return;
     }
-    fk_job_out_free(&jo);
-    return 0;
+    if (out->R < FK_MIN_REPLICATES) {
+        out->verdict = out->runs == 0 || (n == 0 && out->discarded == 0) ? FK_UNTESTABLE : FK_INCONCLUSIVE;
+        if (out->discarded)
+            snprintf(out->reason, sizeof out->reason, "%d of %d replicates discarded (%s): %d valid < %d", out->discarded,
+                     out->runs, out->discard_why, out->R, FK_MIN_REPLICATES);
+        else if (!out->reason[0])
+            snprintf(out->reason, sizeof out->reason, "%d valid replicates < %d", out->R, FK_MIN_REPLICATES);
+        return;
+    }
+    double *v = malloc((size_t)n * sizeof *v);
+    if (!v) {
+        out->verdict = FK_INCONCLUSIVE;
+        snprintf(out->reason, sizeof out->reason, "out of memory");
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        v[i] = fk_pair_value(t, out->ns[0][i], t->narms > 1 ? out->ns[1][i] : 0);
+    struct fk_rep_verdict rv;
+    out->verdict = fk_judge_replicates(&t->judge, v, out->rep_n, out->R, &rv);
+    free(v);
+    out->fig = rv.s.fig;
+    out->lo = rv.s.lo;
+    out->hi = rv.s.hi;
+    out->between_share = rv.s.between_share;
+    out->unstable = rv.unstable;
+    if (rv.unstable)
+        snprintf(out->reason, sizeof out->reason,
+                 "unstable across replicates: replicate medians %.4g .. %.4g (R=%d) disagree about threshold %.4g "
+                 "(between-replicate share of variance %.2f)", rv.s.rep_lo, rv.s.rep_hi, out->R, t->judge.threshold,
+                 rv.s.between_share);
+    else if (out->discarded)
+        snprintf(out->reason, sizeof out->reason, "%d of %d replicates discarded (%s)", out->discarded, out->runs,
+                 out->discard_why);
 }
 
 void fk_timed_out_free(struct fk_timed_out *out)
 {
     free(out->ns[0]);
     free(out->ns[1]);
-    memset(out, 0, sizeof *out);
+    fk_timed_out_init(out);
 }

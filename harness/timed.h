@@ -1,8 +1,12 @@
-/* A timed comparison run in a sandboxed child: one or two "arms" (a kernel
- * at some threads and cache mode, a read probe over the same bytes, or a
- * barrier), sampled in interleaved pairs in random order and judged by the
- * sequential rule of judge.h.  The parent recomputes every figure from the
- * raw samples the child streams back. */
+/* A timed comparison: one or two "arms" (a kernel at some threads and cache
+ * mode, a read probe over the same bytes, or a barrier), sampled in
+ * interleaved pairs in random order.  It is run as FK_REPLICATES
+ * independent replicates, each a fresh sandboxed child (fresh allocations,
+ * a random heap offset, its own warm-up and batch size, its own clock and
+ * overhead checks); the caller spreads them in time by interleaving the
+ * replicates of all comparisons.  The parent recomputes every figure from
+ * the raw samples the children stream back and judges the replicates
+ * (fk_judge_replicates). */
 #ifndef FK_TIMED_H
 #define FK_TIMED_H
 
@@ -38,10 +42,20 @@ struct fk_timed {
 struct fk_timed_out {
     enum fk_verdict verdict;
     double fig, lo, hi;
-    int n;                         /* pairs */
+    int n;                         /* pairs, over the valid replicates */
+    int R;                         /* valid replicates */
+    int runs;                      /* replicates run (valid or discarded) */
+    int rep_n[FK_REPLICATES];      /* pairs of valid replicate r */
+    double between_share;          /* between-replicate share of the log-variance */
+    int unstable;
     double median_ns[2], min_ns[2];
-    double *ns[2];                 /* raw samples, ns per call, n each (malloc'd) */
-    int64_t reps[2];
+    double *ns[2];                 /* raw samples, ns per call, n each, replicate after replicate (malloc'd) */
+    int64_t reps[2];               /* calls per sample (largest over replicates) */
+    /* clock and overhead sanity, worst over the replicates run */
+    double timer_res_ns, overhead_ns;
+    double mhz_drift;              /* |end - start| / start of the CPU clock; NaN: unreadable */
+    int discarded;                 /* replicates whose sample set broke a sanity bound */
+    char discard_why[200];
     int crashed;
     char reason[600];
 };
@@ -49,8 +63,13 @@ struct fk_timed_out {
 /* The statistic of one pair (see judge.h) from its two times. */
 double fk_pair_value(const struct fk_timed *t, double ns0, double ns1);
 
-/* Runs the comparison in a child; fills out (free with fk_timed_out_free). */
-int fk_timed_run(const struct fk_timed *t, struct fk_timed_out *out, struct fk_err *e);
+/* Starts out empty (free with fk_timed_out_free). */
+void fk_timed_out_init(struct fk_timed_out *out);
+/* Runs replicate r (0-based) of t in a fresh child and appends its samples
+ * to out, or counts it discarded; -1 when no child could be started. */
+int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out, struct fk_err *e);
+/* The verdict over the replicates in out. */
+void fk_timed_judge(const struct fk_timed *t, struct fk_timed_out *out);
 void fk_timed_out_free(struct fk_timed_out *out);
 
 #endif

@@ -1,6 +1,12 @@
 #include "timing.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "stats.h"
 
 uint64_t fk_now_ns(void)
 {
@@ -52,4 +58,61 @@ int64_t fk_calibrate(fk_call_fn fn, void *ctx)
         if (reps > FK_MAX_REPS)
             reps = FK_MAX_REPS;
     }
+}
+
+double fk_timer_res_measured_ns(void)
+{
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 2000; i++) {
+        uint64_t a = fk_now_ns(), b = fk_now_ns();
+        while (b == a)
+            b = fk_now_ns();
+        if (b - a < best)
+            best = b - a;
+    }
+    double r = (double)best, g = fk_timer_res_ns();
+    return r > g ? r : g;
+}
+
+static void empty_call(void *ctx) { (void)ctx; }
+
+double fk_call_overhead_ns(void)
+{
+    /* the function pointer goes through a volatile so the call stays indirect */
+    fk_call_fn volatile fn = empty_call;
+    double s[5];
+    for (int i = 0; i < 5; i++)
+        s[i] = fk_sample(fn, NULL, 100000);
+    return fk_median(s, 5);
+}
+
+double fk_cpu_mhz(void)
+{
+    double sum = 0;
+    int n = 0;
+    for (int cpu = 0; cpu < 256; cpu++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_cur_freq", cpu);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            break;
+        double khz;
+        if (fscanf(f, "%lf", &khz) == 1 && khz > 0)
+            sum += khz * 1e-3, n++;
+        fclose(f);
+    }
+    if (n > 0)
+        return sum / n;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return NAN;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        double mhz;
+        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') ? strchr(line, ':') + 1 : "", "%lf", &mhz) == 1 &&
+            mhz > 0)
+            sum += mhz, n++;
+    }
+    fclose(f);
+    return n > 0 ? sum / n : NAN;
 }

@@ -22,4 +22,19 @@ int64_t fk_calibrate(fk_call_fn fn, void *ctx);
 /* One sample: reps calls back to back; returns ns per call. */
 double fk_sample(fk_call_fn fn, void *ctx, int64_t reps);
 
+/* Clock and overhead sanity of a sample set (recorded per replicate; a set
+ * that violates a bound is discarded, not judged). */
+#define FK_MAX_OVERHEAD_FRACTION 0.01  /* harness cost per call < 1% of the smallest timed call */
+#define FK_MAX_MHZ_DRIFT 0.10          /* CPU clock may move < 10% across a replicate */
+
+/* Observed timer resolution: the smallest non-zero step between
+ * back-to-back reads, or clock_getres if that is larger. */
+double fk_timer_res_measured_ns(void);
+/* ns per call that fk_sample itself adds: an empty call through the same
+ * loop (indirect call and compiler barrier), median of 5 batches. */
+double fk_call_overhead_ns(void);
+/* Mean current CPU clock in MHz from /sys cpufreq (scaling_cur_freq) or
+ * /proc/cpuinfo ("cpu MHz"); NaN when neither is readable. */
+double fk_cpu_mhz(void);
+
 #endif

@@ -225,6 +225,49 @@ static void test_rng(void **state)
     assert_true(fabs(sum / 100000 - 0.5) < 0.005);  /* sd of the mean ~ 0.0009 */
 }
 
+/* Student t quantiles against published values (R's qt). */
+static void test_t_quantile(void **state)
+{
+    (void)state;
+    static const struct { double p; int df; double q; } ref[] = {
+        {0.975, 1, 12.706204736}, {0.975, 2, 4.302652730}, {0.975, 4, 2.776445105}, {0.975, 10, 2.228138852},
+        {0.975, 30, 2.042272456}, {0.975, 1000, 1.962339081}, {0.995, 4, 4.604094871}, {0.9, 3, 1.637744354},
+    };
+    for (unsigned i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        assert_true(fabs(fk_t_quantile(ref[i].p, ref[i].df) - ref[i].q) < 1e-6 * ref[i].q);
+        assert_true(fabs(fk_t_quantile(1 - ref[i].p, ref[i].df) + ref[i].q) < 1e-6 * ref[i].q);
+    }
+    assert_true(isnan(fk_t_quantile(0.975, 0)));
+    assert_true(isnan(fk_t_quantile(1.0, 3)));
+}
+
+/* Replicate summary on hand-computed cases. */
+static void test_replicate_ci(void **state)
+{
+    (void)state;
+    struct fk_rep_summary s;
+    /* two replicates, no within-replicate spread: all variance is between */
+    double a[] = {1, 1, 1, M_E, M_E, M_E};
+    int n2[] = {3, 3};
+    assert_int_equal(fk_replicate_ci(a, n2, 2, 0.05, &s), 0);
+    assert_true(fabs(s.between_share - 1) < 1e-12);
+    assert_true(fabs(s.fig - exp(0.5)) < 1e-12);                 /* geometric mean of the medians */
+    double half = 12.706204736 * 0.5;                             /* t(0.975, 1) x sd/sqrt(2) = t x 0.5 */
+    assert_true(fabs(log(s.lo) - (0.5 - half)) < 1e-6 && fabs(log(s.hi) - (0.5 + half)) < 1e-6);
+    assert_true(fabs(s.rep_lo - 1) < 1e-12 && fabs(s.rep_hi - M_E) < 1e-12);
+    /* identical replicates: nothing between */
+    double b[] = {1, 2, 4, 1, 2, 4, 1, 2, 4};
+    int n3[] = {3, 3, 3};
+    assert_int_equal(fk_replicate_ci(b, n3, 3, 0.05, &s), 0);
+    assert_true(s.between_share == 0);
+    assert_true(fabs(s.lo - 2) < 1e-12 && fabs(s.hi - 2) < 1e-12);
+    /* one replicate: a figure but no interval */
+    assert_int_equal(fk_replicate_ci(b, n3, 1, 0.05, &s), -1);
+    assert_true(fabs(s.fig - 2) < 1e-12 && isnan(s.lo));
+    int bad[] = {3, 0};
+    assert_int_equal(fk_replicate_ci(b, bad, 2, 0.05, &s), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +277,8 @@ int main(void)
         cmocka_unit_test(test_ci_small_n),
         cmocka_unit_test(test_ci_coverage),
         cmocka_unit_test(test_rng),
+        cmocka_unit_test(test_t_quantile),
+        cmocka_unit_test(test_replicate_ci),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
