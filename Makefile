@@ -70,7 +70,7 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64 figures paper figures-test
+.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64 figures paper figures-test repro
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -120,6 +120,16 @@ falsify:
 	@$(MAKE) --no-print-directory build
 	@PY=$$($(DEPS) python) && echo "oracle interpreter: $$PY" && \
 	  FALSIFY_PYTHON=$$PY $(BUILD)/falsify check $(HYPOTHESES)
+
+# Reproducibility as a tested property: the hypothesis files H (default: all)
+# run N times, each `falsify check` a fresh process with its own results
+# folder under $(BUILD)/repro; a table per hypothesis (verdict counts, figure
+# range, interval overlap) and the A/A check across invocations.  Fails if a
+# hypothesis is SUPPORTED in one run and FALSIFIED in another, or A/A is biased.
+N ?= 10
+repro: build
+	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $$PY harness/repro.py --falsify $(BUILD)/falsify --runs $(N) \
+	  --out $(BUILD)/repro $(H)
 
 # Unit tests (cmocka), then every mutant must be caught.
 test:
@@ -215,6 +225,7 @@ help:
 	@echo "make falsify    build, generate oracle vectors, judge hypotheses/*.ini -> results/<machine>/"
 	@echo "make test       unit tests (cmocka) and the mutant check"
 	@echo "make list       plugins: runnable or skipped, and the mutants"
+	@echo "make repro N=10 H=hypotheses/x.ini  run H N times, each a fresh process: verdict counts, figure range, overlap"
 	@echo "make ARCH=aarch64  cross-build the aarch64 harness and plugins into build-aarch64/"
 	@echo "make test-aarch64  that build's correctness suite under qemu-aarch64 (CPU models: $(QEMU_CPUS))"
 	@echo "make figures    gnuplot figures of results/<machine>/ -> paper/figures/<machine>/"

@@ -582,7 +582,7 @@ int fk_machine_measure(struct fk_machine *m, uint64_t cpu, const char *key, int 
     snprintf(m->sanity, sizeof m->sanity, "%s", note[0] ? note : "ok");
     if (note[0])
         fprintf(stderr, "falsify machine: WARNING: ceilings fail their sanity rules after %d re-measurements: %s\n"
-                        "  they are used for this run, written flagged, and measured again next time\n",
+                        "  they are used for this run and written flagged; every run that loads them warns\n",
                 FK_SANITY_ROUNDS, note);
     fk_free(buf);
     const struct fk_probe *pr[8];
@@ -759,8 +759,8 @@ int fk_machine_load(struct fk_machine *m, const char *path, const char *key, str
         } else if (strcmp(fl[0], "sanity") == 0) {
             snprintf(m->sanity, sizeof m->sanity, "%s", fl[1]);
             m->others_share = v;
-            if (strcmp(fl[1], "ok") != 0)
-                stale = 1;  /* flagged: measure again rather than reuse */
+            /* a flagged set is reused only with its warning (the caller
+             * prints it); 'falsify machine --force' measures it again */
         } else if (strcmp(fl[0], "peak_f32") == 0) {
             m->peak_f32[t] = v * 1e9;
             snprintf(m->f32_isa, sizeof m->f32_isa, "%s", fl[1]);

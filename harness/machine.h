@@ -38,8 +38,8 @@ struct fk_sweep_point {
 };
 
 /* Sanity rules of the ceilings, checked (with re-measurement) before they
- * are cached; a set that still breaks one is written flagged and measured
- * again by the next run, never used silently. */
+ * are cached; a set that still breaks one is written flagged (a "sanity"
+ * row) and every run that uses it says so; never used silently. */
 #define FK_SANITY_LEVEL_TOL 0.10   /* level l >= (1 - tol) x level l+1 */
 #define FK_SANITY_THREADS 0.80     /* T threads >= 0.8 x 1 thread, per level */
 #define FK_SANITY_MONOTONE_TOL 0.15/* along the sweep, a point <= (1 + tol) x the smaller one before it */

@@ -226,6 +226,10 @@ static int ensure_machine(struct fk_ctx *c, struct fk_machine *m, int force)
     fk_machine_key(c->cpu, c->cpu_model, c->ncpu, key, sizeof key);
     snprintf(path, sizeof path, "%s/machine.csv", c->results_dir);
     int rc = force ? 1 : fk_machine_load(m, path, key, &e);
+    if (rc == 0 && strcmp(m->sanity, "ok") != 0)
+        fprintf(stderr, "falsify: WARNING: the cached ceilings in %s failed their sanity rules (%s); "
+                        "re-measure on a quiet machine: falsify machine --force\n", path,
+                m->sanity[0] ? m->sanity : "not checked");
     if (rc < 0) {
         fprintf(stderr, "falsify: %s (delete it or run 'falsify machine --force')\n", e.msg);
         return -1;
