@@ -489,10 +489,18 @@ static double measure_peak(struct fk_pool *pool, int threads, fk_peak_fn fn)
             break;
         iters = (int64_t)(iters * 6e6 / (ns > 1 ? ns : 1)) + 1;
     }
-    double s[SWEEP_SAMPLES];
-    for (int i = 0; i < SWEEP_SAMPLES; i++)
-        s[i] = peak_sample(pool, threads, fn, iters);
-    return fk_median(s, SWEEP_SAMPLES);
+    double best = 0;
+    for (int round = 0; round <= FK_SANITY_ROUNDS; round++) {
+        double s[SWEEP_SAMPLES];
+        for (int i = 0; i < SWEEP_SAMPLES; i++)
+            s[i] = peak_sample(pool, threads, fn, iters);
+        double med = fk_median(s, SWEEP_SAMPLES);
+        double spread = med > 0 ? (fk_quantile(s, SWEEP_SAMPLES, 1) - fk_quantile(s, SWEEP_SAMPLES, 0)) / med : INFINITY;
+        best = med > best ? med : best;
+        if (spread <= FK_SANITY_DISPERSION)
+            break;  /* a quiet measurement; otherwise measure again, best-of */
+    }
+    return best;
 }
 
 static void iso_now(char *buf, size_t n)
@@ -564,27 +572,8 @@ int fk_machine_measure(struct fk_machine *m, uint64_t cpu, const char *key, int 
                 measure_point(&x, &m->sweep[i]);
         level_ceilings(m);
     }
-    double wall = (double)(fk_now_ns() - wall0) * 1e-9;
-    double busy1 = machine_busy_s(), self1 = self_cpu_s();
-    m->others_share = busy0 >= 0 && busy1 >= 0 && wall > 0
-                          ? ((busy1 - busy0) - (self1 - self0)) / (wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
-                          : NAN;
-    if (m->others_share < 0)
-        m->others_share = 0;
-    if (m->others_share > FK_SANITY_OTHERS) {  /* first: it explains the rest */
-        char rest[sizeof note];
-        snprintf(rest, sizeof rest, "%s", note);
-        snprintf(note, sizeof note, "busy: other processes used %.0f%% of the CPUs while measuring (load average %.2f "
-                 "at the start)", 100 * m->others_share, m->loadavg);
-        if (rest[0])
-            append_note(note, sizeof note, "%s", rest);
-    }
-    snprintf(m->sanity, sizeof m->sanity, "%s", note[0] ? note : "ok");
-    if (note[0])
-        fprintf(stderr, "falsify machine: WARNING: ceilings fail their sanity rules after %d re-measurements: %s\n"
-                        "  they are used for this run and written flagged; every run that loads them warns\n",
-                FK_SANITY_ROUNDS, note);
-    fk_free(buf);
+    /* peaks: the best probe per thread count; a spread-out or non-scaling
+     * figure is measured again (best-of) */
     const struct fk_probe *pr[8];
     int np = fk_probes(pr, 8);
     for (int i = 0; i < np; i++) {
@@ -607,10 +596,40 @@ int fk_machine_measure(struct fk_machine *m, uint64_t cpu, const char *key, int 
             }
         }
     }
+    for (int t = 2; t <= m->ncpu; t++) {
+        /* T threads at least 0.8x one thread (each core runs its own chains) */
+        if (m->peak_f32[t] < FK_SANITY_THREADS * m->peak_f32[1])
+            append_note(note, sizeof note, "peak f32 %.1f GFLOP/s at %d threads < %.1fx 1 thread %.1f", m->peak_f32[t] * 1e-9,
+                        t, FK_SANITY_THREADS, m->peak_f32[1] * 1e-9);
+        if (m->peak_int8[t] < FK_SANITY_THREADS * m->peak_int8[1])
+            append_note(note, sizeof note, "peak int8 %.1f GOP/s at %d threads < %.1fx 1 thread %.1f", m->peak_int8[t] * 1e-9,
+                        t, FK_SANITY_THREADS, m->peak_int8[1] * 1e-9);
+    }
     if (verbose)
         for (int t = 1; t <= m->ncpu; t++)
             fprintf(stderr, "  peak %2d thread(s) f32 %.1f GFLOP/s (%s), int8 %.1f GOP/s (%s)\n", t,
                     m->peak_f32[t] * 1e-9, m->f32_isa, m->peak_int8[t] * 1e-9, m->int8_isa);
+    double wall = (double)(fk_now_ns() - wall0) * 1e-9;
+    double busy1 = machine_busy_s(), self1 = self_cpu_s();
+    m->others_share = busy0 >= 0 && busy1 >= 0 && wall > 0
+                          ? ((busy1 - busy0) - (self1 - self0)) / (wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
+                          : NAN;
+    if (m->others_share < 0)
+        m->others_share = 0;
+    if (m->others_share > FK_SANITY_OTHERS) {  /* first: it explains the rest */
+        char rest[sizeof note];
+        snprintf(rest, sizeof rest, "%s", note);
+        snprintf(note, sizeof note, "busy: other processes used %.0f%% of the CPUs while measuring (load average %.2f "
+                 "at the start)", 100 * m->others_share, m->loadavg);
+        if (rest[0])
+            append_note(note, sizeof note, "%s", rest);
+    }
+    snprintf(m->sanity, sizeof m->sanity, "%s", note[0] ? note : "ok");
+    if (note[0])
+        fprintf(stderr, "falsify machine: WARNING: ceilings fail their sanity rules after %d re-measurements: %s\n"
+                        "  they are used for this run and written flagged; every run that loads them warns\n",
+                FK_SANITY_ROUNDS, note);
+    fk_free(buf);
     fk_pool_destroy(pool);
     return 0;
 }

@@ -65,16 +65,22 @@ def replicate_medians(path, hrows, run, out):
     if not os.path.exists(path):
         return
     info = {r["id"]: (r["kind"], num(r["threshold"])) for r in hrows}
-    pairs = {}
+    # a comparison's samples are written together, subject (slot 0) then
+    # baseline (slot 1): a new comparison starts at a slot-0 row that
+    # follows a slot-1 row or changes the hypothesis, shape, threads or arm
+    pairs, cmp, prev = {}, 0, None
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             if "replicate" not in r:
                 return
-            k = (r["hypothesis"], r["shape"], r["cache"], r["replicate"], r["pair"])
-            p = pairs.setdefault(k, {})
+            key = (r["hypothesis"], r["shape"], r["cache"], r["threads"], r["arm"])
+            if r["slot"] == "0" and (prev is None or prev[0] != "0" or prev[1] != key):
+                cmp += 1
+            prev = (r["slot"], key)
+            p = pairs.setdefault((r["hypothesis"], r["shape"], r["cache"], cmp, r["replicate"], r["pair"]), {})
             p[r["slot"]] = (r["arm"], float(r["ns_per_call"]), int(r["threads"]))
     groups = {}
-    for (h, shape, cache, rep, _), p in pairs.items():
+    for (h, shape, cache, c, rep, _), p in pairs.items():
         kind, thr = info.get(h, ("", None))
         if kind in ("speedup", "parity", "roofline") and "0" in p and "1" in p:
             v = p["1"][1] / p["0"][1]
@@ -84,8 +90,8 @@ def replicate_medians(path, hrows, run, out):
             v = p["0"][1]
         else:
             continue
-        groups.setdefault((h, p["0"][0], shape, str(p["0"][2]), run, rep), []).append(v)
-    for (h, kern, shape, t, _, _), v in groups.items():
+        groups.setdefault((h, p["0"][0], shape, str(p["0"][2]), run, c, rep), []).append(v)
+    for (h, kern, shape, t, _, _, _), v in groups.items():
         e = out.setdefault((h, kern, shape, t), {"v": [], "kind": info[h][0], "threshold": info[h][1]})
         e["v"].append(median(v))
 
