@@ -83,7 +83,6 @@ struct live_arm {
 
 struct child {
     const struct fk_timed *t;
-    int replicate;
     int fd;
     struct live_arm la[2];
     struct fk_pool *pool;        /* shared by kernel and read arms */
@@ -241,7 +240,6 @@ static int timed_child(void *vctx, int fd)
     struct child ch;
     memset(&ch, 0, sizeof ch);
     ch.t = t;
-    ch.replicate = job->replicate;
     ch.fd = fd;
     fk_rng_seed(&ch.rng, t->c->rng_seed ^ (uint64_t)(t->shape.rows * 1000003 + t->shape.cols * 7 + t->shape.batch) ^
                              ((uint64_t)(job->replicate + 1) << 40));
