@@ -609,8 +609,9 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         default:
             if (hr->verdict == FK_INCONCLUSIVE && !hr->reason[0])
                 snprintf(hr->reason, sizeof hr->reason,
-                         "interval [%.3g, %.3g] does not decide threshold %.3g after %d pairs (budget %.0f s)",
-                         out.lo, out.hi, h->threshold, out.n, h->budget_s);
+                         "interval [%.3g, %.3g] over %d replicates (%d pairs, budget %.0f s) does not decide %s %.3g",
+                         out.lo, out.hi, out.R, out.n, h->budget_s, h->kind == FK_KIND_PARITY ? "1 +-" : "threshold",
+                         h->kind == FK_KIND_PARITY ? h->tolerance : h->threshold);
             break;
         }
     }
