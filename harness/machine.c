@@ -309,7 +309,7 @@ static void measure_point(struct sweep_ctx *x, struct fk_sweep_point *p)
         *p = best;
 }
 
-static void level_ceilings(struct fk_machine *m)
+void fk_machine_levels(struct fk_machine *m)
 {
     memset(m->level_gbs, 0, sizeof m->level_gbs);
     memset(m->level_pat, 0, sizeof m->level_pat);
@@ -336,10 +336,7 @@ static void append_note(char *buf, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The sanity rules: marks points to re-measure in redo[] and describes
- * what is broken in note, one clause per rule with a count and the worst
- * case (empty when all hold). */
-static void sanity_rules(const struct fk_machine *m, int *redo, char *note, size_t n)
+void fk_machine_sanity(const struct fk_machine *m, int *redo, char *note, size_t n)
 {
     note[0] = 0;
     int nd = 0, nm = 0, nl = 0, nt = 0;
@@ -558,11 +555,11 @@ int fk_machine_measure(struct fk_machine *m, uint64_t cpu, const char *key, int 
         }
     }
     /* sanity rules, re-measuring the points behind a broken one */
-    level_ceilings(m);
+    fk_machine_levels(m);
     char note[sizeof m->sanity];
     for (int round = 0;; round++) {
         int redo[FK_MAX_SWEEP * 4] = {0};
-        sanity_rules(m, redo, note, sizeof note);
+        fk_machine_sanity(m, redo, note, sizeof note);
         if (!note[0] || round == FK_SANITY_ROUNDS)
             break;
         if (verbose)
@@ -570,7 +567,7 @@ int fk_machine_measure(struct fk_machine *m, uint64_t cpu, const char *key, int 
         for (int i = 0; i < m->nsweep; i++)
             if (redo[i])
                 measure_point(&x, &m->sweep[i]);
-        level_ceilings(m);
+        fk_machine_levels(m);
     }
     /* peaks: the best probe per thread count; a spread-out or non-scaling
      * figure is measured again (best-of) */

@@ -78,6 +78,15 @@ int fk_machine_write(const struct fk_machine *m, const char *path, const char *m
 /* Loads path if its key matches; returns 0, 1 when absent or stale, -1 on a malformed file. */
 int fk_machine_load(struct fk_machine *m, const char *path, const char *key, struct fk_err *e);
 
+/* Ceilings and their patterns from the sweep points (the best per level
+ * and thread count). */
+void fk_machine_levels(struct fk_machine *m);
+/* The sanity rules on m's sweep and ceilings: marks the sweep points to
+ * re-measure in redo[] (m->nsweep entries) and describes what is broken in
+ * note, one clause per rule with a count and the worst case; note is empty
+ * when all hold.  (Peaks and the busy check are judged while measuring.) */
+void fk_machine_sanity(const struct fk_machine *m, int *redo, char *note, size_t n);
+
 /* Level a working set lives in: per-thread share against private caches,
  * the total against the shared L3; cold mode is DRAM. */
 int fk_level_of(const struct fk_machine *m, double total_bytes, int threads, int cold);
