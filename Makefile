@@ -126,10 +126,11 @@ falsify:
 # folder under $(BUILD)/repro; a table per hypothesis (verdict counts, figure
 # range, interval overlap) and the A/A check across invocations.  Fails if a
 # hypothesis is SUPPORTED in one run and FALSIFIED in another, or A/A is biased.
+# ARGS go to every `falsify check` (e.g. a CPU-feature mask).
 N ?= 10
 repro: build
 	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $$PY harness/repro.py --falsify $(BUILD)/falsify --runs $(N) \
-	  --out $(BUILD)/repro $(H)
+	  --out $(BUILD)/repro --check-args "$(ARGS)" $(H)
 
 # Unit tests (cmocka), then every mutant must be caught.
 test:

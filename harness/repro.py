@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--falsify", default="build/falsify")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--out", default="build/repro")
+    ap.add_argument("--check-args", default="", help="extra options for every 'falsify check' (e.g. a feature mask)")
     ap.add_argument("files", nargs="*", help="hypothesis files (default: all of hypotheses/*.ini)")
     a = ap.parse_args()
     if a.runs < 2:
@@ -128,7 +129,7 @@ def main():
         shutil.copy(ceilings, os.path.join(d, "machine.csv"))
         print("repro: run %d/%d -> %s" % (i + 1, a.runs, d), file=sys.stderr, flush=True)
         with open(os.path.join(d, "check.log"), "w") as log:
-            rc = subprocess.run([a.falsify, "check", "--quiet", "--results", d] + a.files, stdout=log,
+            rc = subprocess.run([a.falsify, "check", "--quiet", "--results", d] + a.check_args.split() + a.files, stdout=log,
                                 stderr=subprocess.STDOUT).returncode
         path = os.path.join(d, "hypotheses.csv")
         if not os.path.exists(path):
