@@ -45,6 +45,27 @@ flags_of  = $(if $(filter undefined,$(origin FLAGS_$(call isa_of,$1))),$(FLAGS_d
 # y when the compiler accepts a flag set
 can_build = $(shell $(CC) $1 -Werror -x c -c -o /dev/null /dev/null >/dev/null 2>&1 && echo y)
 
+# Peer plugins (kernels/peer_<library>.c) wrap a library a user would pick
+# instead; each is built only where that library is installed for the target
+# architecture (the multiarch library file, e.g. /usr/lib/x86_64-linux-gnu/
+# libopenblas.so; harness/deps.sh installs it) and linked against it.
+MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
+PEER_LIBDIR  = /usr/lib/$(MULTIARCH)
+ISAS_peer    = openblas blis onednn
+PEER_LIB_openblas = libopenblas.so
+PEER_LIB_blis     = libblis.so
+PEER_LIB_onednn   = libdnnl.so
+PEER_PKG_openblas = libopenblas-dev
+PEER_PKG_blis     = libblis-dev
+PEER_PKG_onednn   = libdnnl-dev
+LIBS_openblas = -L$(PEER_LIBDIR) -lopenblas
+LIBS_blis     = -L$(PEER_LIBDIR) -lblis -lm
+# oneDNN's Debian build uses the OpenMP runtime: the plugin pins it to one
+# thread per call (the harness owns threading)
+LIBS_onednn   = -L$(PEER_LIBDIR) -ldnnl -lgomp
+peer_present = $(wildcard $(PEER_LIBDIR)/$(PEER_LIB_$(call isa_of,$1)))
+is_peer      = $(filter $(ISAS_peer),$(call isa_of,$1))
+
 KERNEL_SRCS := $(sort $(wildcard kernels/*.c))
 MUTANT_SRCS := $(sort $(wildcard kernels/mutants/*.c))
 # Plugins of the other architecture are not built at all (not even tried):
@@ -53,8 +74,10 @@ ISAS_x86     = sse avx2 avx512 avx512vnni avxvnni amx
 ISAS_aarch64 = neon neondot tiled4x4neon
 OTHER_ISAS   = $(if $(filter aarch64 arm64,$(ARCH)),$(ISAS_x86),$(ISAS_aarch64))
 ARCH_SRCS   := $(foreach s,$(KERNEL_SRCS) $(MUTANT_SRCS),$(if $(filter $(OTHER_ISAS),$(call isa_of,$s)),,$s))
-BUILDABLE   := $(foreach s,$(ARCH_SRCS),$(if $(call can_build,$(call flags_of,$s)),$s))
-UNBUILDABLE := $(filter-out $(BUILDABLE),$(ARCH_SRCS))
+PEER_SRCS   := $(foreach s,$(ARCH_SRCS),$(if $(call is_peer,$s),$s))
+PEER_ABSENT := $(foreach s,$(PEER_SRCS),$(if $(call peer_present,$s),,$s))
+BUILDABLE   := $(foreach s,$(filter-out $(PEER_ABSENT),$(ARCH_SRCS)),$(if $(call can_build,$(call flags_of,$s)),$s))
+UNBUILDABLE := $(filter-out $(BUILDABLE) $(PEER_ABSENT),$(ARCH_SRCS))
 PLUGINS     := $(patsubst kernels/%.c,$(BUILD)/kernels/%.so,$(filter $(KERNEL_SRCS),$(BUILDABLE)))
 MUTANTS     := $(patsubst kernels/mutants/%.c,$(BUILD)/mutants/%.so,$(filter $(MUTANT_SRCS),$(BUILDABLE)))
 PLUGINS     += $(patsubst kernels/%_amx.c,$(BUILD)/kernels/%_amx-model.so,$(filter %_amx.c,$(KERNEL_SRCS)))
@@ -76,6 +99,7 @@ DEPS = harness/deps.sh
 all: deps-build build
 build: $(BUILD)/falsify $(PLUGINS) $(MUTANTS)
 	@$(foreach s,$(UNBUILDABLE),echo "skip: $s: $(CC) cannot target '$(call flags_of,$s)'";)
+	@$(foreach s,$(PEER_ABSENT),echo "skip: $s: peer library $(PEER_LIBDIR)/$(PEER_LIB_$(call isa_of,$s)) not installed (Debian $(PEER_PKG_$(call isa_of,$s)))";)
 
 deps-build:
 	@$(DEPS) build $(CROSS)
@@ -94,7 +118,7 @@ $(BUILD)/falsify: $(BUILD)/obj/main.o $(LIB_OBJS)
 
 $(BUILD)/kernels/%.so: kernels/%.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
+	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm $(LIBS_$(call isa_of,$<))
 
 $(BUILD)/kernels/%_amx-model.so: kernels/%_amx.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)

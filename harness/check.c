@@ -87,9 +87,13 @@ static int is_subject(const struct fk_ctx *c, const struct fk_hypo *h, const str
         return 0;
     char buf[sizeof h->subject];
     snprintf(buf, sizeof buf, "%s", h->subject);
+    /* a peer (another project's library) is judged only where it is named
+     * exactly: never through a glob, so our claims about our kernels do not
+     * silently take in a library */
+    int peer = (en->k->flags & FK_KERNEL_PEER) != 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-        if (token_names(c, tok, en))
+        if (peer ? strcmp(tok, en->k->name) == 0 : token_names(c, tok, en))
             return 1;
     return 0;
 }
@@ -106,6 +110,12 @@ static void no_subject_why(const struct fk_ctx *c, const struct fk_hypo *h, char
         if (fk_role_parse(tok, of, sizeof of, &e) != FK_PICK_NONE &&
             !fk_registry_resolve(&c->reg, tok, NULL, c->reg.cpu, r, sizeof r)) {
             snprintf(why, n, "%s: %s", tok, r);
+            return;
+        }
+        /* a peer whose library is not installed: a capability, said so */
+        const char *lib = fk_peer_library(tok);
+        if (lib && !fk_registry_find(&c->reg, tok)) {
+            snprintf(why, n, "%s: peer library not installed: %s", tok, lib);
             return;
         }
     }

@@ -22,6 +22,14 @@ has_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$
 
 need=""
 want() { need="$need $1"; }
+# Peer libraries (kernels/peer_*.c) are optional: without them the peers are
+# not built and hypotheses naming them are UNTESTABLE, so a failed install
+# of these warns and goes on.  Checked by the host-architecture library file
+# the Makefile links, not by a header.
+peer_need=""
+want_peer() { peer_need="$peer_need $1"; }
+multiarch=$(cc -print-multiarch 2>/dev/null || gcc -print-multiarch 2>/dev/null || true)
+has_lib() { [ -n "$multiarch" ] && [ -e "/usr/lib/$multiarch/$1" ]; }
 
 check() {
     case "$1" in
@@ -33,6 +41,9 @@ check() {
     falsify)
         check build
         find_python >/dev/null || want python3-numpy
+        has_lib libopenblas.so || want_peer libopenblas-dev
+        has_lib libblis.so || want_peer libblis-dev
+        has_lib libdnnl.so || want_peer libdnnl-dev
         ;;
     test)
         check falsify
@@ -73,28 +84,49 @@ if [ "${1:-}" = python ]; then
 fi
 
 for t in "$@"; do check "$t"; done
-[ -n "$need" ] || exit 0
+[ -n "$need$peer_need" ] || exit 0
 
-echo "deps: installing missing Debian packages:$need"
+[ -n "$need" ] && echo "deps: installing missing Debian packages:$need"
 if [ "$(id -u)" = 0 ]; then
     SUDO=""
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     SUDO="sudo -n"
 else
+    if [ -z "$need" ]; then
+        echo "deps: peer libraries not installed (not root, no password-less sudo):$peer_need; their plugins are skipped" >&2
+        exit 0
+    fi
     echo "deps: not root and no password-less sudo: please run" >&2
-    echo "      sudo apt-get update && sudo apt-get install -y$need" >&2
+    echo "      sudo apt-get update && sudo apt-get install -y$need$peer_need" >&2
     exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
+    if [ -z "$need" ]; then
+        echo "deps: apt-get not found: peer libraries not installed:$peer_need; their plugins are skipped" >&2
+        exit 0
+    fi
     echo "deps: apt-get not found (not Debian/Ubuntu?): install the equivalents of:$need" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 case "$need" in *:arm64*) $SUDO dpkg --add-architecture arm64 ;; esac
 # shellcheck disable=SC2086
-if ! { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends $need >/dev/null; }; then
-    echo "deps: apt-get install failed for:$need" >&2
-    echo "      (no network or no Debian mirror?) install them by hand and re-run" >&2
-    exit 1
+if [ -n "$need" ]; then
+    if ! { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends $need >/dev/null; }; then
+        echo "deps: apt-get install failed for:$need" >&2
+        echo "      (no network or no Debian mirror?) install them by hand and re-run" >&2
+        exit 1
+    fi
+    echo "deps: installed:$need"
 fi
-echo "deps: installed:$need"
+if [ -n "$peer_need" ]; then
+    echo "deps: installing peer libraries:$peer_need"
+    # shellcheck disable=SC2086
+    if { [ -n "$need" ] || $SUDO apt-get update -q >/dev/null; } &&
+        $SUDO apt-get install -y -q --no-install-recommends $peer_need >/dev/null; then
+        echo "deps: installed:$peer_need"
+    else
+        echo "deps: could not install peer libraries:$peer_need: their plugins are not built and" >&2
+        echo "      hypotheses naming them are UNTESTABLE (peer library not installed)" >&2
+    fi
+fi

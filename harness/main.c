@@ -31,6 +31,7 @@ static void usage(FILE *f)
             "            writes results/<machine>/kernels.csv and hypotheses.csv\n"
             "  mutants   judge the error hypotheses on the mutant kernels; fails if any mutant escapes\n"
             "  bench     time kernels without hypotheses: --kernels GLOB --shapes RxC,... --threads 1,2\n"
+            "            (peer libraries, flagged 'peer' in list, answer only to their exact names)\n"
             "            [--cold]; prints median, CI, GB/s, GOP/s and the fraction of the level's ceiling\n"
             "  machine   measure the machine's ceilings (read bandwidth per level, peak FMA and int8 dot)\n"
             "            for 1..N threads -> results/<machine>/machine.csv (--force re-measures)\n"
@@ -181,6 +182,13 @@ static void print_entry(const struct fk_entry *en)
            en->status == FK_RUNNABLE ? "runnable" : "skipped: ", en->status == FK_RUNNABLE ? "" : en->why);
     if (k->flags & FK_KERNEL_EMULATED)
         printf("  %-30s (emulated: correctness only, no speed verdicts)\n", "");
+    int (*prov)(const struct fk_shape *, char *, size_t) = fk_kernel_provenance(k);
+    if ((k->flags & FK_KERNEL_PEER) && prov && en->status == FK_RUNNABLE) {
+        char lib[512];
+        if (prov(NULL, lib, sizeof lib) != 0)
+            snprintf(lib, sizeof lib, "(library did not report its version)");
+        printf("  %-30s peer: %s\n", "", lib);
+    }
 }
 
 static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir, const char *emulated_why)

@@ -17,6 +17,7 @@ static const char *const op_names[FK_OP_COUNT] = {
 static const char *const format_names[FK_FMT_COUNT] = {
     [FK_FMT_NONE] = "none", [FK_FMT_F32] = "f32",   [FK_FMT_F16] = "f16",
     [FK_FMT_Q4_0] = "q4_0", [FK_FMT_Q8_0] = "q8_0", [FK_FMT_Q4_K] = "q4_k",
+    [FK_FMT_S8_ROW] = "s8_row", [FK_FMT_U8_ASYM] = "u8_asym",
 };
 
 const char *fk_op_name(enum fk_op op)
@@ -27,6 +28,28 @@ const char *fk_op_name(enum fk_op op)
 const char *fk_format_name(enum fk_format f)
 {
     return (f >= 0 && f < FK_FMT_COUNT) ? format_names[f] : "?";
+}
+
+/* Peer libraries by the variant token of their plugins' names
+ * (kernels/peer_<library>.c), and the Debian package that brings each. */
+static const struct {
+    const char *variant, *library;
+} peer_libraries[] = {
+    {"openblas", "OpenBLAS (Debian libopenblas-dev)"},
+    {"blis", "BLIS (Debian libblis-dev)"},
+    {"onednn", "oneDNN (Debian libdnnl-dev)"},
+};
+
+const char *fk_peer_library(const char *name)
+{
+    const char *d1 = strchr(name, '.');
+    const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2 || strpbrk(name, "*?[ \t"))
+        return NULL;
+    for (size_t i = 0; i < sizeof peer_libraries / sizeof peer_libraries[0]; i++)
+        if (strcmp(d2 + 1, peer_libraries[i].variant) == 0)
+            return peer_libraries[i].library;
+    return NULL;
 }
 
 static int valid_token(const char *s, size_t n)
@@ -46,9 +69,11 @@ int fk_kernel_validate(const struct fk_kernel *k, struct fk_err *e)
     if (k->abi != FK_ABI_VERSION)
         return fk_fail(e, "descriptor ABI version %u, harness expects %u: rebuild the plugin against kernels/kernel.h",
                        k->abi, FK_ABI_VERSION);
-    if (k->size != sizeof(struct fk_kernel))
-        return fk_fail(e, "descriptor size %u, harness expects %zu: rebuild the plugin against kernels/kernel.h",
-                       k->size, sizeof(struct fk_kernel));
+    /* the current size, or the size before the optional tail fields
+     * (provenance, release) were appended: those read as NULL */
+    if (k->size != sizeof(struct fk_kernel) && k->size != FK_KERNEL_SIZE_V1)
+        return fk_fail(e, "descriptor size %u, harness expects %zu (or %zu without the optional tail): rebuild the "
+                       "plugin against kernels/kernel.h", k->size, sizeof(struct fk_kernel), FK_KERNEL_SIZE_V1);
     if (!k->name || strlen(k->name) >= 96)
         return fk_fail(e, "descriptor has no name (or one over 95 characters)");
     /* name = op.format.variant, op and format matching the fields */
@@ -80,7 +105,9 @@ int fk_kernel_validate(const struct fk_kernel *k, struct fk_err *e)
         return fk_fail(e, "'%s': FK_KERNEL_REPACKED needs to_ggml so the layout can be checked", k->name);
     if (k->prepare && !k->prepare_size)
         return fk_fail(e, "'%s': prepare needs prepare_size", k->name);
-    if (k->flags & ~(uint32_t)(FK_KERNEL_MUTANT | FK_KERNEL_EMULATED | FK_KERNEL_REPACKED))
+    if ((k->flags & FK_KERNEL_PEER) && !fk_kernel_provenance(k))
+        return fk_fail(e, "'%s': FK_KERNEL_PEER needs provenance (library version and code path)", k->name);
+    if (k->flags & ~(uint32_t)(FK_KERNEL_MUTANT | FK_KERNEL_EMULATED | FK_KERNEL_REPACKED | FK_KERNEL_PEER))
         return fk_fail(e, "'%s': unknown flag bits 0x%x", k->name, k->flags);
     return 0;
 }
@@ -328,6 +355,10 @@ static int candidate(const struct fk_entry *en, uint64_t cpu, char *buf, size_t 
         snprintf(buf, n, "emulated (software model)");
         return 0;
     }
+    if (en->k->flags & FK_KERNEL_PEER) {
+        snprintf(buf, n, "peer library (named only exactly)");
+        return 0;
+    }
     if (en->status != FK_RUNNABLE) {
         snprintf(buf, n, "%s", en->why);
         return 0;
@@ -437,7 +468,10 @@ const struct fk_entry *fk_registry_resolve(const struct fk_registry *r, const ch
     switch (pick) {
     case FK_PICK_NONE: {
         const struct fk_entry *en = fk_registry_find(r, spec);
-        if (!en)
+        const char *lib = fk_peer_library(spec);
+        if (!en && lib)  /* a capability, like a missing CPU feature */
+            snprintf(why, nwhy, "%s: peer library not installed: %s", spec, lib);
+        else if (!en)
             snprintf(why, nwhy, "%s is not available here", spec);
         return en;
     }

@@ -39,6 +39,11 @@ int fk_kernel_validate(const struct fk_kernel *k, struct fk_err *e);
 /* Runnable entry by exact name, or NULL. */
 const struct fk_entry *fk_registry_find(const struct fk_registry *r, const char *name);
 
+/* The library behind a peer kernel name (op.format.<library>), e.g.
+ * "OpenBLAS (Debian libopenblas-dev)", or NULL if name names no known peer.
+ * Lets a hypothesis that names an absent peer say why it cannot run. */
+const char *fk_peer_library(const char *name);
+
 const char *fk_op_name(enum fk_op op);
 const char *fk_format_name(enum fk_format f);
 

@@ -115,7 +115,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound",
         "quant_gauge_max", "quant_gauge_p99", "quant_ulp_max", "seed",
         "samples", "median_ns", "min_ns", "ci_lo_ns", "ci_hi_ns", "gbytes_per_s", "gops_per_s", "note",
-        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", "emulated"};
+        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", "emulated", "peer_provenance"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -173,7 +173,13 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, r->en->path, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
-        csv_field(f, ((k->flags & FK_KERNEL_EMULATED) || c->emulated) ? "yes" : "no", 1);  /* model or emulator */
+        csv_field(f, ((k->flags & FK_KERNEL_EMULATED) || c->emulated) ? "yes" : "no", 0);  /* model or emulator */
+        /* peers: library, version and the code path it chose for this shape */
+        char prov[512] = "";
+        int (*pf)(const struct fk_shape *, char *, size_t) = fk_kernel_provenance(k);
+        if ((k->flags & FK_KERNEL_PEER) && pf && pf(&r->shape, prov, sizeof prov) != 0)
+            snprintf(prov, sizeof prov, "(library did not report its version)");
+        csv_field(f, prov, 1);
     }
     if (fk_atomic_commit(&a, e) != 0)
         return -1;

@@ -166,6 +166,8 @@ int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_
         if (!in->packed)
             return fk_fail(e, "%s: cannot allocate %zu bytes for packed weights", k->name, in->packed_bytes);
         if (k->pack(&c->shape, (const float *)c->w.data, in->packed) != 0) {
+            fk_free(in->packed);  /* a failed pack frees what it acquired itself */
+            in->packed = NULL;
             fk_inst_free(in);
             return fk_fail(e, "%s: pack refused shape %lldx%lld", k->name, (long long)c->shape.rows,
                            (long long)c->shape.cols);
@@ -201,6 +203,9 @@ int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_
 
 void fk_inst_free(struct fk_inst *in)
 {
+    void (*release)(const struct fk_shape *, void *) = in->k ? fk_kernel_release(in->k) : NULL;
+    if (release && in->packed)
+        release(&in->a.shape, in->packed);
     fk_free(in->packed);
     fk_free((void *)in->a.x);
     fk_free((void *)in->a.x2);

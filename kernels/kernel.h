@@ -72,7 +72,15 @@ enum fk_op {
  *   Q4_0: {fp16 d; uint8 qs[16]}  18 B per 32; low nibble of qs[j] = elem j,
  *         high nibble = elem j+16; value = (q - 8) * d, q in [0,15]
  *   Q8_0: {fp16 d; int8 qs[32]}   34 B per 32; value = q * d
- *   Q4_K: {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qs[128]} 144 B per 256 */
+ *   Q4_K: {fp16 d; fp16 dmin; uint8 scales[12]; uint8 qs[128]} 144 B per 256
+ * Plain int8 formats of the int8 peers (oneDNN), all arithmetic in f32:
+ *   S8_ROW weights, symmetric per output row: {f32 d; int8 q[cols]} per row,
+ *         d = max_c |w| / 127, q = rintf(w / d) in [-127, 127] (d = 0: q = 0);
+ *         value = q * d
+ *   U8_ASYM activations, ONNX DynamicQuantizeLinear per tensor: lo = min(0,
+ *         min x), hi = max(0, max x), s = (hi - lo) / 255, zp = rintf(-lo / s)
+ *         clamped to [0, 255], q = clamp(rintf(x / s) + zp, 0, 255) (s = 0:
+ *         q = zp = 0); value = (q - zp) * s.  rintf rounds half to even. */
 enum fk_format {
     FK_FMT_NONE = 0,
     FK_FMT_F32,
@@ -80,6 +88,8 @@ enum fk_format {
     FK_FMT_Q4_0,
     FK_FMT_Q8_0,
     FK_FMT_Q4_K,
+    FK_FMT_S8_ROW,   /* peer int8 weights: per row {f32 d; int8 q[cols]}, value = q * d */
+    FK_FMT_U8_ASYM,  /* peer int8 activations: uint8 q, one f32 scale and zero point per tensor */
     FK_FMT_COUNT
 };
 
@@ -117,6 +127,9 @@ enum fk_format {
 #define FK_KERNEL_MUTANT   (1u << 0)  /* deliberately wrong: never in normal runs */
 #define FK_KERNEL_EMULATED (1u << 1)  /* runs through a software model: no speed verdicts */
 #define FK_KERNEL_REPACKED (1u << 2)  /* packed layout is not plain GGML blocks: to_ggml required */
+#define FK_KERNEL_PEER     (1u << 3)  /* a library a user would pick instead (OpenBLAS, BLIS, oneDNN):
+                                       * matched only by its exact name, never by a glob or a role;
+                                       * provenance() required */
 
 struct fk_shape {
     int64_t rows;   /* output rows (GEMV/GEMM: weight rows N; attention/rope: heads) */
@@ -172,7 +185,32 @@ struct fk_kernel {
     void (*run)(const struct fk_args *a, int64_t r0, int64_t r1);
     /* Bytes and ops of one call. */
     void (*cost)(const struct fk_shape *s, struct fk_cost *c);
+
+    /* ---- optional, appended: a plugin built before these fields existed
+     * has size == FK_KERNEL_SIZE_V1 and is read as if they were NULL ---- */
+
+    /* Peers: library, version and the code path it chooses for shape s
+     * (s == NULL: library and version only), NUL-terminated into buf.
+     * Untimed; may call into the library.  Returns 0, or negative. */
+    int (*provenance)(const struct fk_shape *s, char *buf, size_t n);
+    /* Frees what pack() acquired outside the packed buffer (a peer's
+     * library objects); called once on the buffer pack() wrote, never on
+     * the harness's cold copies of it.  NULL: nothing to free. */
+    void (*release)(const struct fk_shape *s, void *packed);
 };
+
+/* Descriptor size before provenance and release were appended. */
+#define FK_KERNEL_SIZE_V1 (offsetof(struct fk_kernel, provenance))
+
+/* The optional fields, NULL where the plugin's descriptor predates them. */
+static inline int (*fk_kernel_provenance(const struct fk_kernel *k))(const struct fk_shape *, char *, size_t)
+{
+    return k->size > FK_KERNEL_SIZE_V1 ? k->provenance : NULL;
+}
+static inline void (*fk_kernel_release(const struct fk_kernel *k))(const struct fk_shape *, void *)
+{
+    return k->size >= sizeof(struct fk_kernel) ? k->release : NULL;
+}
 
 struct fk_plugin {
     uint32_t abi;                        /* FK_ABI_VERSION */
@@ -217,6 +255,8 @@ static inline size_t fk_format_row_bytes(enum fk_format f, int64_t cols)
     case FK_FMT_Q4_0: return (size_t)(cols / FK_Q4_0_BLOCK) * FK_Q4_0_BYTES;
     case FK_FMT_Q8_0: return (size_t)(cols / FK_Q8_0_BLOCK) * FK_Q8_0_BYTES;
     case FK_FMT_Q4_K: return (size_t)(cols / FK_Q4_K_BLOCK) * FK_Q4_K_BYTES;
+    case FK_FMT_S8_ROW: return (size_t)cols + 4;
+    case FK_FMT_U8_ASYM: return (size_t)cols;  /* + 8 B scale and zero point per tensor */
     default:          return 0;
     }
 }

@@ -77,6 +77,12 @@ static void test_missing_dir(void **state)
 
 static void run_noop(const struct fk_args *a, int64_t r0, int64_t r1) { (void)a; (void)r0; (void)r1; }
 static void cost_noop(const struct fk_shape *s, struct fk_cost *c) { (void)s; memset(c, 0, sizeof *c); }
+static int provenance_stub(const struct fk_shape *s, char *buf, size_t n)
+{
+    (void)s;
+    snprintf(buf, n, "stub 1.0");
+    return 0;
+}
 
 static void test_validate_rules(void **state)
 {
@@ -109,6 +115,23 @@ static void test_validate_rules(void **state)
     b.size = 8;
     assert_int_equal(fk_kernel_validate(&b, &e), -1);
     assert_non_null(strstr(e.msg, "size"));
+    /* a descriptor from before the optional tail: accepted, tail read as NULL */
+    b = k;
+    b.size = (uint32_t)FK_KERNEL_SIZE_V1;
+    b.provenance = provenance_stub;
+    assert_int_equal(fk_kernel_validate(&b, &e), 0);
+    assert_null(fk_kernel_provenance(&b));
+    assert_null(fk_kernel_release(&b));
+    /* a peer must say which library and code path it is */
+    b = k;
+    b.flags = FK_KERNEL_PEER;
+    assert_int_equal(fk_kernel_validate(&b, &e), -1);
+    assert_non_null(strstr(e.msg, "provenance"));
+    b.provenance = provenance_stub;
+    assert_int_equal(fk_kernel_validate(&b, &e), 0);
+    assert_non_null(fk_kernel_provenance(&b));
+    b.size = (uint32_t)FK_KERNEL_SIZE_V1;  /* the field exists only in the new size */
+    assert_int_equal(fk_kernel_validate(&b, &e), -1);
 
     struct fk_shape s = {4, 33, 1};
     k.cols_multiple = 32;
