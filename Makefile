@@ -99,7 +99,7 @@ DEPS = harness/deps.sh
 all: deps-build build
 build: $(BUILD)/falsify $(PLUGINS) $(MUTANTS)
 	@$(foreach s,$(UNBUILDABLE),echo "skip: $s: $(CC) cannot target '$(call flags_of,$s)'";)
-	@$(foreach s,$(PEER_ABSENT),echo "skip: $s: peer library $(PEER_LIBDIR)/$(PEER_LIB_$(call isa_of,$s)) not installed (Debian $(PEER_PKG_$(call isa_of,$s)))";)
+	@$(foreach s,$(PEER_ABSENT),echo "skip: $s: peer library $(PEER_LIBDIR)/$(PEER_LIB_$(call isa_of,$s)) not installed (Debian $(PEER_PKG_$(call isa_of,$s))$(if $(CROSS),:arm64))";)
 
 deps-build:
 	@$(DEPS) build $(CROSS)

@@ -32,7 +32,7 @@ import hashlib
 
 import numpy as np
 
-FORMATS = {"f32", "none", "f16", "q4_0", "q8_0", "q4_k"}
+FORMATS = {"f32", "none", "f16", "q4_0", "q8_0", "q4_k", "s8_row", "u8_asym"}
 
 # elements per block, bytes per block
 BLOCKS = {"q4_0": (32, 18), "q8_0": (32, 34), "q4_k": (256, 144)}
@@ -310,6 +310,47 @@ def _rows(w, fmt):
 _CACHE = {}
 
 
+# ------------------------------------------- plain int8 (peers: oneDNN) --
+#
+# Not GGML: the schemes a oneDNN int8 user applies (kernels/kernel.h).
+#   s8_row  weights, symmetric per output row: bytes per row = f32 d (little
+#           endian) then int8 q[cols]; d = max|w| / 127, q = rint(w / d)
+#           (d = 0: q = 0); value = q * d
+#   u8_asym activations, ONNX DynamicQuantizeLinear over the whole tensor:
+#           lo = min(0, min x), hi = max(0, max x), s = (hi - lo) / 255,
+#           zp = clip(rint(-lo / s), 0, 255), q = clip(rint(x / s) + zp, 0, 255)
+#           (s = 0: q = zp = 0); value = (q - zp) * s
+# Every step is one float32 operation, rint rounds half to even, as rintf.
+
+def _quantize_s8_row(w2):
+    """(rows, cols) float32 -> (rows, 4 + cols) uint8."""
+    amax = np.max(np.abs(w2), axis=1)                     # exact
+    d = (amax / F32(127.0)).astype(F32)
+    safe = np.where(d != 0, d, F32(1.0)).astype(F32)
+    q = np.where(d[:, None] != 0, np.rint(w2 / safe[:, None]), 0)
+    q = np.clip(q, -127, 127).astype(np.int8)
+    return np.concatenate([d.reshape(-1, 1).view(np.uint8), q.view(np.uint8)], axis=1)
+
+
+def _dequantize_s8_row(b):
+    d = np.ascontiguousarray(b[:, :4]).view(F32).astype(np.float64)
+    q = np.ascontiguousarray(b[:, 4:]).view(np.int8).astype(np.float64)
+    return q * d
+
+
+def u8_asym(x):
+    """(q uint8 array shaped as x, s float32, zp int) of float32 tensor x."""
+    x = np.asarray(x, dtype=F32)
+    lo = min(F32(0.0), x.min())
+    hi = max(F32(0.0), x.max())
+    s = F32(F32(hi - lo) / F32(255.0))
+    if s == 0:
+        return np.zeros(x.shape, np.uint8), s, 0
+    zp = int(np.clip(np.rint(F32(-lo) / s), 0, 255))
+    q = np.clip(np.rint(x / s) + zp, 0, 255).astype(np.uint8)
+    return q, s, zp
+
+
 def quantize(w, fmt):
     """uint8 (rows, row_bytes) GGML blocks of float32 w (rows, cols) or (cols,)."""
     w2 = _rows(w, fmt)
@@ -324,6 +365,8 @@ def quantize(w, fmt):
 def _quantize(w2, fmt):
     if fmt == "f16":
         return f32_to_fp16_bits(w2).view(np.uint8).reshape(w2.shape[0], -1)
+    if fmt == "s8_row":
+        return _quantize_s8_row(w2)
     if fmt not in BLOCKS:
         raise SystemExit("oracle: format '%s' has no quantizer (known: %s)" % (fmt, " ".join(sorted(BLOCKS))))
     qk, nbytes = BLOCKS[fmt]
@@ -340,6 +383,8 @@ def dequantize(q, fmt, shape):
     """float64 values of GGML bytes q (rows, row_bytes), reshaped to shape."""
     if fmt == "f16":
         return fp16_bits_to_f32(np.ascontiguousarray(q).view(np.uint16)).astype(np.float64).reshape(shape)
+    if fmt == "s8_row":
+        return _dequantize_s8_row(np.asarray(q)).reshape(shape)
     qk, nbytes = BLOCKS[fmt]
     return DEQUANTIZERS[fmt](np.ascontiguousarray(q).reshape(-1, nbytes)).reshape(shape)
 
@@ -351,4 +396,7 @@ def as_seen(arr, fmt):
     if fmt not in FORMATS:
         raise SystemExit("oracle: format '%s' not supported (known: %s)" % (fmt, " ".join(sorted(FORMATS))))
     arr = np.asarray(arr, dtype=F32)
+    if fmt == "u8_asym":                 # one scale for the whole tensor
+        q, s, zp = u8_asym(arr)
+        return (q.astype(np.float64) - zp) * np.float64(s)
     return dequantize(quantize(arr, fmt), fmt, arr.shape)

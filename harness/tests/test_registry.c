@@ -133,6 +133,13 @@ static void test_validate_rules(void **state)
     b.size = (uint32_t)FK_KERNEL_SIZE_V1;  /* the field exists only in the new size */
     assert_int_equal(fk_kernel_validate(&b, &e), -1);
 
+    /* an absent peer is named by its library, so its hypotheses say why */
+    assert_non_null(fk_peer_library("gemv.f32.openblas"));
+    assert_non_null(strstr(fk_peer_library("gemm.w8a8.onednn"), "libdnnl-dev"));
+    assert_null(fk_peer_library("gemv.f32.*"));
+    assert_null(fk_peer_library("gemv.f32.avx2"));
+    assert_null(fk_peer_library("openblas"));
+
     struct fk_shape s = {4, 33, 1};
     k.cols_multiple = 32;
     assert_int_equal(fk_shape_ok(&k, &s, &e), -1);
