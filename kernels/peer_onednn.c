@@ -18,9 +18,14 @@
  * tail, and reorders every tile's weights with oneDNN's own reorder into the
  * layout the primitive asked for (format_tag any).  run(r0, r1) executes one
  * primitive per tile; the harness's partitions start on tile boundaries, so
- * a timed call never computes a row twice.  A range that cuts a tile
- * (only the tests' odd pieces do) computes the whole tile into a temporary
- * and copies its rows out.  Each call is single-threaded: the Debian build
+ * a timed call never computes a row twice (a range that cuts a tile, which
+ * only the tests' odd pieces do, computes the whole tile and keeps its own
+ * rows).  A tile's output is dense (batch, n): oneDNN 2.6 takes its brgemm
+ * kernels only for a dense destination, and Y's column block is strided, so
+ * each tile writes a staging block in scratch (tile t owns block t: threads
+ * never share one) and run() copies, or dequantizes, its rows into Y.  The
+ * copy is batch * n floats against the tile's batch * n * cols multiply-adds.
+ * Each call is single-threaded: the Debian build
  * uses the OpenMP runtime, and run() sets omp_set_num_threads(1) for its
  * calling thread (the primitives were created under the same setting, so
  * their blocking assumes one thread).  Letting oneDNN thread itself would
@@ -58,7 +63,7 @@
 #define ONEDNN_TILE 256        /* output rows per primitive: row_block */
 #define ONEDNN_HEADER 256      /* bytes before the first weight tile */
 #define ONEDNN_MAGIC 0x31306e6e64656e6full
-#define ONEDNN_ACTS_OFF 64     /* int8 scratch: {f32 s; int32 zp} then q */
+#define ONEDNN_ACTS_OFF 64     /* int8 scratch: {f32 s; int32 zp}, then q (batch, cols) */
 
 struct onednn_packed {                 /* at offset 0 of the packed buffer */
     uint64_t magic;
@@ -91,18 +96,17 @@ static int64_t onednn__tail(const struct fk_shape *s)
 }
 
 /* Matmul of one tile of n output rows: src (batch, cols), weights (cols, n)
- * in the layout oneDNN prefers, dst (batch, n) with row stride rows (the
- * tile's columns of Y, in place). */
+ * in the layout oneDNN prefers, dst (batch, n) dense (a staging block). */
 static dnnl_status_t onednn__pd(dnnl_engine_t eng, const struct fk_shape *s, int64_t n, int int8,
                                 dnnl_primitive_desc_t *pd)
 {
     dnnl_memory_desc_t src, wei, dst;
-    dnnl_dims_t sd = {s->batch, s->cols}, wd = {s->cols, n}, dd = {s->batch, n}, dst_strides = {s->rows, 1};
+    dnnl_dims_t sd = {s->batch, s->cols}, wd = {s->cols, n}, dd = {s->batch, n};
     dnnl_status_t st = dnnl_memory_desc_init_by_tag(&src, 2, sd, int8 ? dnnl_u8 : dnnl_f32, dnnl_ab);
     if (st == dnnl_success)
         st = dnnl_memory_desc_init_by_tag(&wei, 2, wd, int8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any);
     if (st == dnnl_success)
-        st = dnnl_memory_desc_init_by_strides(&dst, 2, dd, int8 ? dnnl_s32 : dnnl_f32, dst_strides);
+        st = dnnl_memory_desc_init_by_tag(&dst, 2, dd, int8 ? dnnl_s32 : dnnl_f32, dnnl_ab);
     dnnl_matmul_desc_t md;
     if (st == dnnl_success)
         st = dnnl_matmul_desc_init(&md, &src, &wei, NULL, &dst);
@@ -332,9 +336,26 @@ static int onednn__to_ggml(const struct fk_shape *s, const void *packed, void *g
     return 0;
 }
 
+/* Scratch: int8 activations (int8 only), then the staging blocks: tile t's
+ * (batch, n) f32 or s32 output at stage + t * ONEDNN_TILE * batch. */
+static size_t onednn__stage_off(const struct fk_shape *s, int int8)
+{
+    return int8 ? onednn__align(ONEDNN_ACTS_OFF + (size_t)(s->batch * s->cols)) : 0;
+}
+
+static size_t onednn__scratch_size(const struct fk_shape *s, int int8)
+{
+    return onednn__stage_off(s, int8) + (size_t)(onednn__ntiles(s) * ONEDNN_TILE * s->batch) * 4;
+}
+
+static size_t onednn__f32_prepare_size(const struct fk_shape *s)
+{
+    return onednn__scratch_size(s, 0);
+}
+
 static size_t onednn__int8_prepare_size(const struct fk_shape *s)
 {
-    return ONEDNN_ACTS_OFF + (size_t)(s->batch * s->cols);
+    return onednn__scratch_size(s, 1);
 }
 
 /* U8_ASYM over the whole activation tensor (batch, cols) -> scratch. */
@@ -364,37 +385,57 @@ static void onednn__int8_prepare(const struct fk_args *a)
     memcpy((char *)a->scratch + 4, &zp, sizeof zp);
 }
 
-/* Executes tile t of the primitive into dst (the tile's column 0 of a
- * (batch, rows)-strided output).  Returns 0 or -1. */
+/* Memory objects of one run() call: the source once, weights and
+ * destination per primitive ([0] full tile, [1] tail), created on first use
+ * and re-pointed per tile (dnnl_memory_set_data_handle), so a tile costs
+ * one primitive call, not three allocations. */
+struct onednn_mem {
+    dnnl_memory_t src, wei[2], dst[2];
+};
+
+static void onednn__mem_free(struct onednn_mem *m)
+{
+    if (m->src)
+        dnnl_memory_destroy(m->src);
+    for (int i = 0; i < 2; i++) {
+        if (m->wei[i])
+            dnnl_memory_destroy(m->wei[i]);
+        if (m->dst[i])
+            dnnl_memory_destroy(m->dst[i]);
+    }
+}
+
+/* Executes tile t into dst, its dense (batch, n) staging block.  0 or -1. */
 static int onednn__exec_tile(const struct onednn_packed *h, const struct fk_args *a, int64_t t, void *dst,
-                             dnnl_stream_t stream)
+                             dnnl_stream_t stream, struct onednn_mem *m)
 {
     int which = onednn__which(h, t);
     dnnl_primitive_desc_t pd = h->pd[which];
-    const void *src = h->int8 ? (const void *)((const char *)a->scratch + ONEDNN_ACTS_OFF) : (const void *)a->x;
-    const char *tile = (const char *)a->w + h->weights_off + (size_t)t * h->tile_bytes[0];
-    dnnl_memory_t ms = NULL, mw = NULL, md = NULL;
-    dnnl_status_t st = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), h->engine,
-                                          (void *)src);
-    if (st == dnnl_success)
-        st = dnnl_memory_create(&mw, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), h->engine,
-                                (void *)tile);
-    if (st == dnnl_success)
-        st = dnnl_memory_create(&md, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), h->engine, dst);
+    void *src = h->int8 ? (void *)((char *)a->scratch + ONEDNN_ACTS_OFF) : (void *)a->x;
+    void *tile = (char *)a->w + h->weights_off + (size_t)t * h->tile_bytes[0];
+    dnnl_status_t st = dnnl_success;
+    if (!m->src)
+        st = dnnl_memory_create(&m->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), h->engine, src);
+    if (st == dnnl_success && !m->wei[which])
+        st = dnnl_memory_create(&m->wei[which], dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
+                                h->engine, tile);
+    else if (st == dnnl_success)
+        st = dnnl_memory_set_data_handle(m->wei[which], tile);
+    if (st == dnnl_success && !m->dst[which])
+        st = dnnl_memory_create(&m->dst[which], dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), h->engine,
+                                dst);
+    else if (st == dnnl_success)
+        st = dnnl_memory_set_data_handle(m->dst[which], dst);
     if (st == dnnl_success) {
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}};
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, m->src}, {DNNL_ARG_WEIGHTS, m->wei[which]},
+                                   {DNNL_ARG_DST, m->dst[which]}};
         st = dnnl_primitive_execute(h->prim[which], stream, 3, args);
     }
-    if (ms)
-        dnnl_memory_destroy(ms);
-    if (mw)
-        dnnl_memory_destroy(mw);
-    if (md)
-        dnnl_memory_destroy(md);
     return st == dnnl_success ? 0 : -1;
 }
 
-/* Y[:, r0:r1]: one primitive call per tile; int8 outputs dequantized. */
+/* Y[:, r0:r1]: one primitive call per tile into its staging block, then
+ * its rows copied (f32) or dequantized (int8) into Y. */
 static void onednn__run(const struct fk_args *a, int64_t r0, int64_t r1)
 {
     assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
@@ -403,46 +444,43 @@ static void onednn__run(const struct fk_args *a, int64_t r0, int64_t r1)
     omp_set_num_threads(1);
     dnnl_stream_t stream = NULL;
     int ok = h->magic == ONEDNN_MAGIC && dnnl_stream_create(&stream, h->engine, dnnl_stream_default_flags) == dnnl_success;
+    float s = 0.0f;
+    int32_t zp = 0;
+    if (h->int8) {
+        memcpy(&s, a->scratch, sizeof s);
+        memcpy(&zp, (const char *)a->scratch + 4, sizeof zp);
+    }
+    const float *d = (const float *)((const char *)a->w + h->scale_off);         /* int8: (rows) */
+    const int32_t *wsum = (const int32_t *)((const char *)a->w + h->wsum_off);   /* int8: (rows) */
+    char *stage0 = (char *)a->scratch + onednn__stage_off(&a->shape, h->int8);
+    struct onednn_mem mem = {0};
     for (int64_t t = r0 / ONEDNN_TILE; t * ONEDNN_TILE < r1; t++) {
         const int64_t t0 = t * ONEDNN_TILE, n = onednn__tile_rows(h, t);
         const int64_t lo = r0 > t0 ? r0 : t0, hi = r1 < t0 + n ? r1 : t0 + n;
-        const int whole = lo == t0 && hi == t0 + n;
-        /* a cut tile goes through a temporary shaped like Y's slice */
-        float *tmp = NULL;
-        if (ok && !whole) {
-            tmp = malloc((size_t)((batch - 1) * rows + n) * sizeof(float));
-            ok = tmp != NULL;
-        }
+        char *stage = stage0 + (size_t)(t0 * batch) * 4;  /* (batch, n) f32 or s32 */
         if (ok)
-            ok = onednn__exec_tile(h, a, t, whole ? (void *)(a->y + t0) : (void *)tmp, stream) == 0;
+            ok = onednn__exec_tile(h, a, t, stage, stream, &mem) == 0;
         for (int64_t m = 0; m < batch; m++) {
             float *ym = a->y + m * rows;
-            if (ok && tmp)
-                memcpy(ym + lo, tmp + m * rows + (lo - t0), (size_t)(hi - lo) * sizeof(float));
             if (!ok) {  /* a library failure shows as NaN at the gate */
                 for (int64_t r = lo; r < hi; r++)
                     ym[r] = NAN;
-            } else if (h->int8) {
-                float s;
-                int32_t zp;
-                memcpy(&s, a->scratch, sizeof s);
-                memcpy(&zp, (const char *)a->scratch + 4, sizeof zp);
-                const float *d = (const float *)((const char *)a->w + h->scale_off);
-                const int32_t *wsum = (const int32_t *)((const char *)a->w + h->wsum_off);
+            } else if (!h->int8) {
+                memcpy(ym + lo, (const float *)stage + m * n + (lo - t0), (size_t)(hi - lo) * sizeof(float));
+            } else {
+                const int32_t *acc = (const int32_t *)stage + m * n - t0;
                 for (int64_t r = lo; r < hi; r++) {
-                    int32_t acc;
-                    memcpy(&acc, &ym[r], sizeof acc);  /* oneDNN wrote s32 here */
-                    int64_t exact = (int64_t)acc - (int64_t)zp * wsum[r];
+                    int64_t exact = (int64_t)acc[r] - (int64_t)zp * wsum[r];
                     ym[r] = (float)((double)exact * ((double)s * (double)d[r]));
                 }
             }
         }
-        free(tmp);
     }
     if (stream) {
         dnnl_stream_wait(stream);
         dnnl_stream_destroy(stream);
     }
+    onednn__mem_free(&mem);
 }
 
 static const char *onednn__isa_name(dnnl_cpu_isa_t isa)
@@ -520,7 +558,8 @@ static void onednn__int8_cost(const struct fk_shape *s, struct fk_cost *c)
         .abi = FK_ABI_VERSION, .size = sizeof(struct fk_kernel), .name = nm, .isa = "onednn", .op = opv,      \
         .weights = FK_FMT_F32, .acts = FK_FMT_F32, .requires = 0, /* oneDNN dispatches on the CPU itself */ \
         .flags = FK_KERNEL_PEER, .cols_multiple = 1, .row_block = ONEDNN_TILE,                                \
-        .packed_size = onednn__f32_packed_size, .pack = onednn__f32_pack, .run = onednn__run,                 \
+        .packed_size = onednn__f32_packed_size, .pack = onednn__f32_pack,                                     \
+        .prepare_size = onednn__f32_prepare_size, .run = onednn__run, /* scratch: staging only */            \
         .cost = onednn__f32_cost, .provenance = onednn__f32_provenance, .release = onednn__release,           \
     }
 
