@@ -126,7 +126,7 @@ $(BUILD)/kernels/%_amx-model.so: kernels/%_amx.c $(wildcard kernels/*.h)
 
 $(BUILD)/mutants/%.so: kernels/mutants/%.c $(wildcard kernels/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm
+	$(CC) $(PLUGIN_CFLAGS) $(call flags_of,$<) -DFK_BUILD_FLAGS='"$(call flags_of,$<)"' $< -o $@ -lm $(LIBS_$(call isa_of,$<))
 
 # deliberately malformed plugins the registry must refuse (test_registry)
 $(BUILD)/tests/fixtures/%.so: harness/tests/fixtures/%.c kernels/kernel.h

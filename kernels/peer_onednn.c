@@ -80,6 +80,13 @@ struct onednn_packed {                 /* at offset 0 of the packed buffer */
 };
 _Static_assert(sizeof(struct onednn_packed) <= ONEDNN_HEADER, "header must fit its reserved bytes");
 
+/* The zero-point term of the int8 dequantization, zp * wsum[r].
+ * kernels/mutants/gemv_w8a8nozp_onednn.c redefines it (to 0) and includes
+ * this file without its plugin list (ONEDNN_NO_PLUGIN). */
+#ifndef ONEDNN_ZP_TERM
+#define ONEDNN_ZP_TERM(zp, wsum_r) ((int64_t)(zp) * (wsum_r))
+#endif
+
 static size_t onednn__align(size_t n)
 {
     return (n + 63) & ~(size_t)63;
@@ -470,7 +477,7 @@ static void onednn__run(const struct fk_args *a, int64_t r0, int64_t r1)
             } else {
                 const int32_t *acc = (const int32_t *)stage + m * n - t0;
                 for (int64_t r = lo; r < hi; r++) {
-                    int64_t exact = (int64_t)acc[r] - (int64_t)zp * wsum[r];
+                    int64_t exact = (int64_t)acc[r] - ONEDNN_ZP_TERM(zp, wsum[r]);
                     ym[r] = (float)((double)exact * ((double)s * (double)d[r]));
                 }
             }
@@ -575,9 +582,11 @@ static void onednn__int8_cost(const struct fk_shape *s, struct fk_cost *c)
         .cost = onednn__int8_cost, .provenance = onednn__int8_provenance, .release = onednn__release,         \
     }
 
+#ifndef ONEDNN_NO_PLUGIN
 ONEDNN_F32_KERNEL(gemv_f32_onednn, "gemv.f32.onednn", FK_OP_GEMV);
 ONEDNN_F32_KERNEL(gemm_f32_onednn, "gemm.f32.onednn", FK_OP_GEMM);
 ONEDNN_INT8_KERNEL(gemv_w8a8_onednn, "gemv.w8a8.onednn", FK_OP_GEMV);
 ONEDNN_INT8_KERNEL(gemm_w8a8_onednn, "gemm.w8a8.onednn", FK_OP_GEMM);
 
 FK_PLUGIN(&gemv_f32_onednn, &gemm_f32_onednn, &gemv_w8a8_onednn, &gemm_w8a8_onednn);
+#endif
