@@ -181,6 +181,8 @@ static void test_roles(void **state)
         fake("gemm.f32.scalar", "scalar", 0, 0),
         fake("gemv.f32.tiled4x4", "sse", 0, 0),
         fake("gemv.f32.scalar", "scalar", 0, 0),
+        fake("gemv.f32.openblas", "openblas", 0, FK_KERNEL_PEER),
+        fake("gemv.w8a8.onednn", "onednn", 0, FK_KERNEL_PEER),
     };
     int n = (int)(sizeof k / sizeof k[0]);
     struct fk_entry e[sizeof k / sizeof k[0]];
@@ -219,6 +221,15 @@ static void test_roles(void **state)
     /* tiled4x4 (baseline SIMD) outranks scalar */
     x = fk_registry_best(&r, "gemv.f32", 0, why, sizeof why);
     assert_string_equal(x->k->name, "gemv.f32.tiled4x4");
+    /* never a peer: a library answers only to its exact name */
+    x = fk_registry_best(&r, "gemv.w8a8", all, why, sizeof why);
+    assert_null(x);
+    assert_non_null(strstr(why, "gemv.w8a8.onednn: peer"));
+    x = fk_registry_resolve(&r, "gemv.w8a8.onednn", NULL, all, why, sizeof why);
+    assert_string_equal(x->k->name, "gemv.w8a8.onednn");
+    x = fk_registry_resolve(&r, "gemv.f32.blis", NULL, all, why, sizeof why);
+    assert_null(x);
+    assert_non_null(strstr(why, "peer library not installed: BLIS"));
     x = fk_registry_best(&r, "gemv.nope", all, why, sizeof why);
     assert_null(x);
     assert_non_null(strstr(why, "no gemv.nope kernel"));
