@@ -121,6 +121,11 @@ static void no_subject_why(const struct fk_ctx *c, const struct fk_hypo *h, char
     }
 }
 
+/* A peer named in h's subject whose library is not installed has no
+ * registry entry, so no row would say it was not judged: one UNTESTABLE
+ * row each (the hypothesis's other subjects are judged as usual). */
+static void absent_peer_rows(const struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h);
+
 static struct fk_krow *krow_get(struct fk_run *run, const struct fk_entry *en, const struct fk_shape *s, int threads,
                                 enum fk_cache cache, int create)
 {
@@ -180,6 +185,25 @@ static struct fk_hrow *hrow_new(struct fk_run *run, const struct fk_hypo *h, con
     r->median_a_ns = r->median_b_ns = NAN;
     r->between_share = r->timer_res_ns = r->overhead_ns = r->mhz_drift = NAN;
     return r;
+}
+
+static void absent_peer_rows(const struct fk_ctx *c, struct fk_run *run, const struct fk_hypo *h)
+{
+    char buf[sizeof h->subject];
+    snprintf(buf, sizeof buf, "%s", h->subject);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        const char *lib = fk_peer_library(tok);
+        if (!lib || fk_registry_find(&c->reg, tok))
+            continue;
+        struct fk_hrow *hr = hrow_new(run, h, tok);
+        if (!hr)
+            return;
+        hr->aggregate = 1;
+        snprintf(hr->shape, sizeof hr->shape, "all");
+        hr->verdict = FK_UNTESTABLE;
+        snprintf(hr->reason, sizeof hr->reason, "peer library not installed: %s", lib);
+    }
 }
 
 /* ------------------------------------------------------ correctness job */
@@ -924,6 +948,8 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                 hr->verdict = FK_UNTESTABLE;
                 no_subject_why(c, hy, hr->reason, sizeof hr->reason);
             }
+        } else if (!c->mutants) {
+            absent_peer_rows(c, run, hy);
         }
     }
 }

@@ -470,7 +470,7 @@ const struct fk_entry *fk_registry_resolve(const struct fk_registry *r, const ch
         const struct fk_entry *en = fk_registry_find(r, spec);
         const char *lib = fk_peer_library(spec);
         if (!en && lib)  /* a capability, like a missing CPU feature */
-            snprintf(why, nwhy, "%s: peer library not installed: %s", spec, lib);
+            snprintf(why, nwhy, "peer library not installed: %s", lib);
         else if (!en)
             snprintf(why, nwhy, "%s is not available here", spec);
         return en;
