@@ -1,0 +1,217 @@
+/* `falsify decode` against the NumPy float64 forward pass (oracle/forward.py)
+ * on the dequantized weights: for the small random model and the
+ * stories15M shape, in every weight configuration, the logits of every
+ * step within the bound of fk_decode_logit_bound and the greedy tokens
+ * identical for 32 steps; prefill through GEMM and through GEMV agree; the
+ * Bare-Metal Tensor Virtualization SwiGLU mutant (silu(h1)*h1*h3) wired in
+ * with --swiglu is caught at model level. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../decode.h"
+#include "../npy.h"
+#include "../cpu.h"
+
+#define STEPS 32
+#define PROMPT 4
+
+static struct fk_registry reg, mut;
+
+static int setup(void **state)
+{
+    (void)state;
+    struct fk_err e;
+    const char *dir = getenv("FALSIFY_PLUGINS") ? getenv("FALSIFY_PLUGINS") : "build/kernels";
+    const char *mdir = getenv("FALSIFY_MUTANTS") ? getenv("FALSIFY_MUTANTS") : "build/mutants";
+    uint64_t cpu = fk_cpu_detect();
+    if (fk_registry_scan(&reg, dir, cpu, &e) != 0 || fk_registry_scan(&mut, mdir, cpu, &e) != 0) {
+        fprintf(stderr, "%s\n", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fk_registry_free(&reg);
+    fk_registry_free(&mut);
+    return 0;
+}
+
+struct outcome {
+    int tokens[STEPS];
+    float *logits;       /* (STEPS, vocab) */
+    int same_tokens;     /* steps whose token equals the oracle's, from the start */
+    double rho_max;      /* max |l - z| / (2^-24 gauge) over the matching steps */
+    double bound;
+};
+
+/* Runs the engine greedily and the oracle on the same model. */
+static void run_case(const char *preset, enum fk_wconf w, const struct fk_decode_opts *o, int with_oracle,
+                     struct outcome *out)
+{
+    struct fk_err e;
+    struct fk_model_cfg cfg;
+    assert_int_equal(fk_model_preset_cfg(preset, &cfg, &e), 0);
+    struct fk_model m;
+    if (fk_model_synthetic(&m, preset, &cfg, w, 7, &e) != 0)
+        fail_msg("%s", e.msg);
+    struct fk_decoder d;
+    if (fk_decoder_init(&d, &m, &reg, &mut, o, PROMPT, &e) != 0)
+        fail_msg("%s", e.msg);
+    int prompt[PROMPT];
+    fk_decode_prompt(prompt, PROMPT, cfg.vocab, 7);
+    memset(out, 0, sizeof *out);
+    out->logits = calloc((size_t)STEPS * cfg.vocab, sizeof(float));
+    assert_non_null(out->logits);
+    if (fk_decoder_forward(&d, prompt, PROMPT, &e) != 0)
+        fail_msg("%s", e.msg);
+    for (int s = 0; s < STEPS; s++) {
+        if (s > 0 && fk_decoder_forward(&d, &out->tokens[s - 1], 1, &e) != 0)
+            fail_msg("%s", e.msg);
+        memcpy(out->logits + (size_t)s * cfg.vocab, d.logits, (size_t)cfg.vocab * sizeof(float));
+        out->tokens[s] = fk_decoder_argmax(&d);
+    }
+    out->bound = fk_decode_logit_bound(&m);
+    if (with_oracle) {
+        char dir[256], mdir[300], odir[300], cmd[2048], path[400];
+        snprintf(dir, sizeof dir, "build/test-decode/%s-%s", preset, fk_wconf_name(w));
+        snprintf(mdir, sizeof mdir, "%s/model", dir);
+        snprintf(odir, sizeof odir, "%s/oracle", dir);
+        if (fk_model_dump_npy(&m, mdir, &e) != 0)
+            fail_msg("%s", e.msg);
+        const char *py = getenv("FALSIFY_PYTHON") ? getenv("FALSIFY_PYTHON") : "/usr/bin/python3";
+        int n = snprintf(cmd, sizeof cmd, "%s oracle/forward.py --model %s --out %s --steps %d --prompt ", py, mdir,
+                         odir, STEPS);
+        for (int i = 0; i < PROMPT; i++)
+            n += snprintf(cmd + n, sizeof cmd - (size_t)n, "%d%s", prompt[i], i + 1 < PROMPT ? "," : "");
+        assert_int_equal(system(cmd), 0);
+        struct fk_npy tk, lg, ga;
+        snprintf(path, sizeof path, "%s/tokens.npy", odir);
+        assert_int_equal(fk_npy_read(path, &tk, &e), 0);
+        snprintf(path, sizeof path, "%s/logits.npy", odir);
+        assert_int_equal(fk_npy_read(path, &lg, &e), 0);
+        snprintf(path, sizeof path, "%s/gauge.npy", odir);
+        assert_int_equal(fk_npy_read(path, &ga, &e), 0);
+        assert_int_equal(lg.count, (int64_t)STEPS * cfg.vocab);
+        const int64_t *ot = tk.data;
+        const double *z = lg.data, *g = ga.data;
+        for (int s = 0; s < STEPS; s++) {
+            for (int i = 0; i < cfg.vocab; i++) {
+                const size_t j = (size_t)s * cfg.vocab + i;
+                const double rho = fabs((double)out->logits[j] - z[j]) / (ldexp(1.0, -24) * g[j]);
+                if (rho > out->rho_max)
+                    out->rho_max = rho;
+            }
+            if (out->tokens[s] != ot[s])
+                break;
+            out->same_tokens++;
+        }
+        fk_npy_free(&tk);
+        fk_npy_free(&lg);
+        fk_npy_free(&ga);
+        printf("  %-11s %-5s  %s: greedy tokens equal for %d/%d steps, logit error max %.4g (bound %.4g) x 2^-24 gauge\n",
+               preset, fk_wconf_name(w), o->swiglu ? o->swiglu : "plugins", out->same_tokens, STEPS, out->rho_max,
+               out->bound);
+    }
+    fk_decoder_free(&d);
+    fk_model_free(&m);
+}
+
+static void check_against_oracle(const char *preset)
+{
+    for (int w = 0; w < FK_WCONF_COUNT; w++) {
+        struct fk_decode_opts o = {.threads = 2};
+        struct outcome r;
+        run_case(preset, (enum fk_wconf)w, &o, 1, &r);
+        assert_int_equal(r.same_tokens, STEPS);
+        assert_true(r.rho_max <= r.bound);
+        free(r.logits);
+    }
+}
+
+static void test_tiny_all_configs(void **state)
+{
+    (void)state;
+    check_against_oracle("tiny");
+}
+
+static void test_stories15m_all_configs(void **state)
+{
+    (void)state;
+    check_against_oracle("stories15M");
+}
+
+/* GEMM prefill and GEMV-per-row prefill, one thread and two: same tokens,
+ * logits within the bound of each other. */
+static void test_prefill_paths_agree(void **state)
+{
+    (void)state;
+    const enum fk_wconf ws[] = {FK_WCONF_F32, FK_WCONF_W4A8};
+    for (size_t i = 0; i < 2; i++) {
+        struct fk_decode_opts a = {.threads = 1}, b = {.threads = 2, .no_gemm = 1};
+        struct outcome ra, rb;
+        run_case("tiny", ws[i], &a, 0, &ra);
+        run_case("tiny", ws[i], &b, 0, &rb);
+        assert_memory_equal(ra.tokens, rb.tokens, sizeof ra.tokens);
+        free(ra.logits);
+        free(rb.logits);
+    }
+}
+
+/* The mutant must be caught: tokens diverge or logits leave the bound. */
+static void test_swiglu_mutant_caught(void **state)
+{
+    (void)state;
+    if (!fk_registry_find(&mut, "swiglu.f32.mutant-wrongoperand"))
+        skip();
+    struct fk_decode_opts o = {.threads = 1, .swiglu = "swiglu.f32.mutant-wrongoperand"};
+    struct outcome r;
+    run_case("tiny", FK_WCONF_F32, &o, 1, &r);
+    assert_true(r.same_tokens < STEPS || r.rho_max > r.bound);
+    assert_true(r.rho_max > 100.0 * r.bound);  /* not a near miss */
+    free(r.logits);
+}
+
+static void test_bad_override(void **state)
+{
+    (void)state;
+    struct fk_err e;
+    struct fk_model_cfg cfg;
+    struct fk_model m;
+    assert_int_equal(fk_model_preset_cfg("tiny", &cfg, &e), 0);
+    assert_int_equal(fk_model_synthetic(&m, "tiny", &cfg, FK_WCONF_F32, 1, &e), 0);
+    struct fk_decoder d;
+    struct fk_decode_opts o = {.threads = 1, .gemv = "gemv.q4_0.scalar"};
+    assert_int_equal(fk_decoder_init(&d, &m, &reg, &mut, &o, 1, &e), -1);
+    assert_non_null(strstr(e.msg, "gemv.q4_0.scalar"));
+    o.gemv = NULL;
+    o.attention = "rope.f32.scalar";
+    assert_int_equal(fk_decoder_init(&d, &m, &reg, &mut, &o, 1, &e), -1);
+    assert_non_null(strstr(e.msg, "this op needs attention"));
+    o.attention = "attention.f32.nosuch";
+    assert_int_equal(fk_decoder_init(&d, &m, &reg, &mut, &o, 1, &e), -1);
+    assert_non_null(strstr(e.msg, "no such plugin"));
+    fk_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_override),
+        cmocka_unit_test(test_tiny_all_configs),
+        cmocka_unit_test(test_prefill_paths_agree),
+        cmocka_unit_test(test_swiglu_mutant_caught),
+        cmocka_unit_test(test_stories15m_all_configs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""falsify oracle: the Llama-2 forward pass in float64 (NumPy only).
+
+Reads a model dumped by the harness (fk_model_dump_npy: DIR/config.txt and
+one float32 .npy per tensor, already dequantized exactly as the harness
+dequantizes it), runs the prompt, then greedy decoding, and writes
+
+    tokens.npy  int64 (steps,)          the greedy tokens
+    logits.npy  float64 (steps, vocab)  logits before each greedy choice
+    gauge.npy   float64 (steps, vocab)  sum_j |Wcls_ij| |xn_j|: the error
+                                        scale of each logit (DESIGN "Error
+                                        metrics", gauge of the classifier)
+
+With "acts q8_0" in config.txt (W4A8) every matmul input is rounded to
+f32 and passed through the Q8_0 reference quantizer first, as the W4A8
+plugins' prepare() does: the reference is the model as the kernels see it.
+
+Row s of logits is the distribution token s is drawn from: row 0 follows
+the prompt, row s > 0 follows feeding token s-1.  Everything is float64
+from the dumped float32 weights; parameters the C kernels receive as f32
+(eps, rope theta, attention scale) are rounded to f32 first, as they see
+them.  Architecture (llama2.c run.c / llama.cpp "llama"): RMSNorm, RoPE on
+adjacent pairs (x[2i], x[2i+1]) with angle pos * theta^(-2i/head_dim),
+grouped-query attention (query head h reads KV head h // (heads/kv_heads)),
+SwiGLU FFN silu(w1 x) * (w3 x), classifier.
+
+Usage: forward.py --model DIR --prompt 5,17,3 --steps 32 --out DIR
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import formats  # noqa: E402
+
+
+def load(d):
+    cfg = {}
+    with open(os.path.join(d, "config.txt")) as f:
+        for line in f:
+            k, v = line.split()
+            cfg[k] = v
+    c = {k: int(cfg[k]) for k in ("dim", "hidden", "n_layers", "n_heads", "n_kv_heads", "vocab", "seq_len")}
+    c["rope_theta"] = float(np.float32(float(cfg["rope_theta"])))
+    c["norm_eps"] = float(np.float32(float(cfg["norm_eps"])))
+    c["acts"] = cfg.get("acts", "f32")
+
+    def t(name):
+        return np.load(os.path.join(d, name + ".npy")).astype(np.float64)
+
+    w = {"tok_emb": t("tok_emb"), "final_norm": t("final_norm"), "cls": t("cls"), "layers": []}
+    for l in range(c["n_layers"]):
+        w["layers"].append({k: t("l%d_%s" % (l, k)) for k in
+                            ("att_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w1", "w3", "w2")})
+    return c, w
+
+
+def rmsnorm(x, g, eps):
+    return x * g / np.sqrt(np.mean(x * x) + eps)
+
+
+def rope(x, pos, theta):
+    """x: (heads, hd); rotate adjacent pairs."""
+    hd = x.shape[1]
+    i = np.arange(hd // 2, dtype=np.float64)
+    a = pos * theta ** (-2.0 * i / hd)
+    c, s = np.cos(a), np.sin(a)
+    y = np.empty_like(x)
+    y[:, 0::2] = x[:, 0::2] * c - x[:, 1::2] * s
+    y[:, 1::2] = x[:, 0::2] * s + x[:, 1::2] * c
+    return y
+
+
+class Model:
+    def __init__(self, c, w):
+        self.c, self.w = c, w
+        # W4A8: every matmul input as the kernel sees it, rounded to f32 and
+        # quantized to Q8_0 by ggml's reference quantizer (formats.py)
+        if c["acts"] == "q8_0":
+            self.mm = lambda W, x: W @ formats.as_seen(x.astype(np.float32), "q8_0")
+        else:
+            self.mm = lambda W, x: W @ x
+        L, S = c["n_layers"], c["seq_len"]
+        self.hd = c["dim"] // c["n_heads"]
+        kvd = c["n_kv_heads"] * self.hd
+        self.kc = np.zeros((L, S, kvd))
+        self.vc = np.zeros((L, S, kvd))
+        self.scale = float(np.float32(1.0 / np.sqrt(np.float32(self.hd))))
+        self.pos = 0
+
+    def forward(self, tok):
+        c, w, hd = self.c, self.w, self.hd
+        H, KV = c["n_heads"], c["n_kv_heads"]
+        g = H // KV
+        p = self.pos
+        x = w["tok_emb"][tok].copy()
+        for l, ly in enumerate(w["layers"]):
+            xb = rmsnorm(x, ly["att_norm"], c["norm_eps"])
+            q = rope(self.mm(ly["wq"], xb).reshape(H, hd), p, c["rope_theta"])
+            k = rope(self.mm(ly["wk"], xb).reshape(KV, hd), p, c["rope_theta"])
+            self.kc[l, p] = k.reshape(-1)
+            self.vc[l, p] = self.mm(ly["wv"], xb)
+            K = self.kc[l, :p + 1].reshape(p + 1, KV, hd)
+            V = self.vc[l, :p + 1].reshape(p + 1, KV, hd)
+            att = np.empty((H, hd))
+            for h in range(H):
+                s = K[:, h // g, :] @ q[h] * self.scale
+                e = np.exp(s - s.max())
+                att[h] = (e / e.sum()) @ V[:, h // g, :]
+            x = x + self.mm(ly["wo"], att.reshape(-1))
+            xb = rmsnorm(x, ly["ffn_norm"], c["norm_eps"])
+            h1, h3 = self.mm(ly["w1"], xb), self.mm(ly["w3"], xb)
+            x = x + self.mm(ly["w2"], h1 / (1.0 + np.exp(-h1)) * h3)
+        self.pos += 1
+        xn = rmsnorm(x, w["final_norm"], c["norm_eps"])
+        return self.mm(w["cls"], xn), np.abs(w["cls"]) @ np.abs(xn)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--prompt", required=True)
+    ap.add_argument("--steps", type=int, required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    c, w = load(a.model)
+    prompt = [int(t) for t in a.prompt.split(",") if t]
+    if not prompt or a.steps < 1 or len(prompt) + a.steps > c["seq_len"] + 1:
+        sys.exit("forward.py: prompt of %d and %d steps do not fit seq_len %d" % (len(prompt), a.steps, c["seq_len"]))
+    m = Model(c, w)
+    for t in prompt[:-1]:
+        m.forward(t)
+    tok = prompt[-1]
+    toks, logits, gauges = [], [], []
+    for _ in range(a.steps):
+        lg, ga = m.forward(tok)
+        logits.append(lg)
+        gauges.append(ga)
+        tok = int(np.argmax(lg))
+        toks.append(tok)
+    os.makedirs(a.out, exist_ok=True)
+    np.save(os.path.join(a.out, "tokens.npy"), np.array(toks, dtype=np.int64))
+    np.save(os.path.join(a.out, "logits.npy"), np.array(logits, dtype=np.float64))
+    np.save(os.path.join(a.out, "gauge.npy"), np.array(gauges, dtype=np.float64))
+
+
+if __name__ == "__main__":
+    main()
