@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "stats.h"
 #include "compare.h"
+#include "decode_run.h"
 #include <math.h>
 
 static void usage(FILE *f)
@@ -37,6 +38,8 @@ static void usage(FILE *f)
             "            for 1..N threads -> results/<machine>/machine.csv (--force re-measures)\n"
             "  compare DIR...  results/<machine> folders (or results/ for all) side by side: ceilings,\n"
             "            claim x machine verdicts, throughput, speedup ratios between machines\n"
+            "  decode    a Llama-2 forward pass built from the plugins: tok/s, roofline fraction, per-op time\n"
+            "            (--preset, --weights, --model FILE, --threads; 'falsify decode --help')\n"
             "options:\n"
             "  --plugins DIR   plugin directory (env FALSIFY_PLUGINS; default build/kernels)\n"
             "  --mutants-dir DIR  mutant plugins (env FALSIFY_MUTANTS; default build/mutants)\n"
@@ -488,6 +491,46 @@ static int cmd_mutants(struct fk_ctx *c, char **files, int nfiles)
     return escaped ? 1 : 0;
 }
 
+/* decode: its own options (decode_run.c) arrive in files[] in order. */
+static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants_dir, char *threads, char **args, int nargs)
+{
+    struct fk_registry mut;
+    memset(&mut, 0, sizeof mut);
+    struct fk_err e;
+    int th[FK_HYPO_MAX_THREADS], nth = 0;
+    char *tok[FK_HYPO_MAX_THREADS];
+    int n = split_list(threads, tok, FK_HYPO_MAX_THREADS);
+    for (int i = 0; i < n; i++) {
+        char *end;
+        long t = strtol(tok[i], &end, 10);
+        if (*end || t < 1 || t > FK_MAX_THREADS) {
+            fprintf(stderr, "falsify: --threads: '%s' is not an integer in 1..%d\n", tok[i], FK_MAX_THREADS);
+            return 2;
+        }
+        th[nth++] = (int)t;
+    }
+    for (int i = 0; i < nargs; i++)
+        if (!strcmp(args[i], "--help") || !strcmp(args[i], "-h"))
+            return fk_decode_cmd(NULL, args + i, 1);
+    if (fk_registry_scan(&c->reg, plugins, c->cpu, &e) != 0 ||
+        fk_registry_scan(&mut, mutants_dir, c->cpu, &e) != 0) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        fk_registry_free(&c->reg);
+        return 2;
+    }
+    struct fk_machine *m = calloc(1, sizeof *m);
+    int rc = 2;
+    if (m && (c->emulated || ensure_machine(c, m, 0) == 0)) {
+        struct fk_decode_env env = {&c->reg, &mut, c->emulated ? NULL : m, c->results_dir, c->machine,
+                                    c->cpu_model, c->ncpu, c->emulated, c->quiet, c->seed, th, nth};
+        rc = fk_decode_cmd(&env, args, nargs);
+    }
+    free(m);
+    fk_registry_free(&mut);
+    fk_registry_free(&c->reg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -517,6 +560,7 @@ int main(int argc, char **argv)
     char default_shapes[] = "2048x2048", default_threads[] = "1";
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
+    const int is_decode = strcmp(cmd, "decode") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
@@ -555,7 +599,7 @@ int main(int argc, char **argv)
             with_mutants = 1;
         else if (strcmp(a, "--quiet") == 0)
             c.quiet = 1;
-        else if (a[0] == '-') {
+        else if (a[0] == '-' && !is_decode) {
             fprintf(stderr, "falsify: unknown option '%s' (or missing value)\n", a);
             usage(stderr);
             free(files);
@@ -607,6 +651,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "machine") == 0) {
         free(files);
         return cmd_machine(&c, force);
+    }
+    if (is_decode) {
+        int rc = cmd_decode(&c, plugins, mutants_dir, bench_threads, files, nfiles);
+        free(files);
+        return rc;
     }
     int is_mut = strcmp(cmd, "mutants") == 0;
     if (strcmp(cmd, "list") != 0 && strcmp(cmd, "check") != 0 && !is_mut) {
