@@ -455,7 +455,8 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
         fprintf(stderr, "falsify: out of memory\n");
         return 2;
     }
-    int rc = 0, nr = 0;
+    int rc = 0, nr = 0, asked = 0;
+    const struct fk_machine *ceil = NULL;
     const int progress = !env->quiet && isatty(2);
     for (int c = 0; c < nconf && !rc; c++) {
         struct fk_model *m = &models[c];
@@ -493,7 +494,9 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
         }
         for (int t = 0; t < env->nthreads && !rc; t++) {
             o.threads = env->threads[t];
-            if (fk_decode_measure(m, env->reg, env->mut, &o, prompt_len, steps, reps, env->ceilings, env->seed, progress,
+            if (!asked++)
+                ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
+            if (fk_decode_measure(m, env->reg, env->mut, &o, prompt_len, steps, reps, ceil, env->seed, progress,
                                   &res[nr], &e) != 0) {
                 fprintf(stderr, "falsify: %s\n", e.msg);
                 rc = 2;
@@ -514,7 +517,7 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
             printf("results: %s/decode.csv, decode_tokens.csv, decode_ops.csv\n", env->results_dir);
         }
     }
-    if (!env->ceilings && nr)
+    if (!ceil && nr)
         printf("no machine ceilings (emulated or not measured): roofline figures are empty\n");
     for (int i = 0; i < nr; i++)
         fk_decode_result_free(&res[i]);

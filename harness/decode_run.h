@@ -49,7 +49,11 @@ void fk_decode_print(const struct fk_decode_result *x, FILE *f);
 /* What main() hands the decode verb. */
 struct fk_decode_env {
     const struct fk_registry *reg, *mut;
-    const struct fk_machine *ceilings;  /* NULL: no roofline figures */
+    /* machine ceilings, asked for on the first measurement only (bad input
+     * and --export-gguf never wait for a measurement); returns NULL when
+     * there are none (emulated): no roofline figures */
+    const struct fk_machine *(*ceilings)(void *ctx);
+    void *ceilings_ctx;
     const char *results_dir, *machine, *cpu_model;
     int ncpu, emulated, quiet;
     unsigned seed;

@@ -491,6 +491,20 @@ static int cmd_mutants(struct fk_ctx *c, char **files, int nfiles)
     return escaped ? 1 : 0;
 }
 
+struct decode_ceil {
+    struct fk_ctx *c;
+    struct fk_machine *m;
+    int state;  /* 0 not asked, 1 loaded, -1 none */
+};
+
+static const struct fk_machine *decode_ceilings(void *ctx)
+{
+    struct decode_ceil *d = ctx;
+    if (d->state == 0)
+        d->state = !d->c->emulated && d->m && ensure_machine(d->c, d->m, 0) == 0 ? 1 : -1;
+    return d->state == 1 ? d->m : NULL;
+}
+
 /* decode: its own options (decode_run.c) arrive in files[] in order. */
 static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants_dir, char *threads, char **args, int nargs)
 {
@@ -518,14 +532,11 @@ static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants
         fk_registry_free(&c->reg);
         return 2;
     }
-    struct fk_machine *m = calloc(1, sizeof *m);
-    int rc = 2;
-    if (m && (c->emulated || ensure_machine(c, m, 0) == 0)) {
-        struct fk_decode_env env = {&c->reg, &mut, c->emulated ? NULL : m, c->results_dir, c->machine,
-                                    c->cpu_model, c->ncpu, c->emulated, c->quiet, c->seed, th, nth};
-        rc = fk_decode_cmd(&env, args, nargs);
-    }
-    free(m);
+    struct decode_ceil dc = {c, calloc(1, sizeof(struct fk_machine)), 0};
+    struct fk_decode_env env = {&c->reg, &mut, decode_ceilings, &dc, c->results_dir, c->machine,
+                                c->cpu_model, c->ncpu, c->emulated, c->quiet, c->seed, th, nth};
+    int rc = fk_decode_cmd(&env, args, nargs);
+    free(dc.m);
     fk_registry_free(&mut);
     fk_registry_free(&c->reg);
     return rc;

@@ -499,7 +499,12 @@ int fk_model_load_gguf(struct fk_model *m, const char *path, struct fk_err *e)
         fk_fail(e, "%s: offset %zu: no tensor token_embd.weight (rule: llama tensors)", path, r.off);
         goto fail;
     }
-    c->vocab = emb->ndim >= 2 && emb->dims[1] <= FK_MODEL_MAX_VOCAB ? (int)emb->dims[1] : -1;
+    if (emb->ndim < 2 || emb->dims[1] < 1 || emb->dims[1] > FK_MODEL_MAX_VOCAB) {
+        fk_fail(e, "%s: offset %zu: token_embd.weight has %llu rows: the vocabulary is absurd (rule: 1..%d)", path,
+                emb->info_off, emb->ndim < 2 ? 0ull : (unsigned long long)emb->dims[1], FK_MODEL_MAX_VOCAB);
+        goto fail;
+    }
+    c->vocab = (int)emb->dims[1];
     if (vocab_tokens && (uint64_t)c->vocab != vocab_tokens) {
         fk_fail(e, "%s: offset %zu: token_embd.weight has %d rows, tokenizer.ggml.tokens %llu (rule: shape mismatch)",
                 path, emb->info_off, c->vocab, (unsigned long long)vocab_tokens);
@@ -633,7 +638,13 @@ int fk_model_load(struct fk_model *m, const char *path, struct fk_err *e)
     fclose(f);
     if (n == 4 && memcmp(magic, "GGUF", 4) == 0)
         return fk_model_load_gguf(m, path, e);
-    return fk_model_load_llama2c(m, path, e);
+    if (fk_model_load_llama2c(m, path, e) == 0)
+        return 0;
+    if (e) {  /* say how the file was read */
+        const size_t l = strlen(e->msg);
+        snprintf(e->msg + l, sizeof e->msg - l, " [no GGUF magic: read as a llama2.c checkpoint]");
+    }
+    return -1;
 }
 
 /* ---- GGUF writer ---- */
