@@ -93,7 +93,7 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64 figures paper figures-test repro
+.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64 figures paper figures-test repro decode
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -155,6 +155,18 @@ N ?= 10
 repro: build
 	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $$PY harness/repro.py --falsify $(BUILD)/falsify --runs $(N) \
 	  --out $(BUILD)/repro --check-args "$(ARGS)" $(H)
+
+# Model level (not in `make falsify`: TinyLlama alone takes minutes): the
+# forward pass built from the plugins on the presets in every weight
+# configuration -> results/<machine>/decode*.csv, then the seeds'
+# model-level claims and the decode guards (hypotheses/decode.ini).
+DECODE_PRESETS ?= stories15M,stories110M,tinyllama
+DECODE_WEIGHTS ?= f32,int4,w4a8,q8_0,q4_k
+DECODE_THREADS ?= 1,2
+decode:
+	@$(MAKE) --no-print-directory deps-build build
+	$(BUILD)/falsify decode --preset $(DECODE_PRESETS) --weights $(DECODE_WEIGHTS) --threads $(DECODE_THREADS)
+	$(BUILD)/falsify decode --hypotheses hypotheses/decode.ini
 
 # Unit tests (cmocka), then every mutant must be caught.
 test:
@@ -249,6 +261,8 @@ help:
 	@echo "make            build build/falsify and one plugin per kernels/*.c (installs build deps)"
 	@echo "make falsify    build, generate oracle vectors, judge hypotheses/*.ini -> results/<machine>/"
 	@echo "make test       unit tests (cmocka) and the mutant check"
+	@echo "make decode     falsify decode on stories15M, stories110M, TinyLlama (f32 int4 w4a8 q8_0 q4_k, 1-2 threads)"
+	@echo "                and the model-level claims of hypotheses/decode.ini (tens of minutes on 2 cores)"
 	@echo "make list       plugins: runnable or skipped, and the mutants"
 	@echo "make repro N=10 H=hypotheses/x.ini  run H N times, each a fresh process: verdict counts, figure range, overlap"
 	@echo "make ARCH=aarch64  cross-build the aarch64 harness and plugins into build-aarch64/"

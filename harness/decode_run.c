@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "decode_hypo.h"
 #include "stats.h"
 #include "timing.h"
 
@@ -76,6 +77,8 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
     if (fk_decoder_init(&d, m, reg, mut, o, prompt_len, e) != 0)
         return -1;
     r->pack_s = (double)(fk_now_ns() - t0) * 1e-9;
+    r->peak_rss = peak_rss_bytes();
+    peak_rss_reset();
     fk_decoder_describe(&d, r->plugins, sizeof r->plugins);
     snprintf(r->gemv, sizeof r->gemv, "%s", d.mm[0].gemv->k->name);
     snprintf(r->gemm, sizeof r->gemm, "%s", d.mm[0].gemm ? d.mm[0].gemm->k->name : "gemv-per-row");
@@ -172,7 +175,9 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
         }
         free(tps);
         free(fr);
-        r->peak_rss = peak_rss_bytes();
+        r->run_rss = peak_rss_bytes();
+        if (r->run_rss > r->peak_rss)
+            r->peak_rss = r->run_rss;
     }
     free(prompt);
     free(pf);
@@ -277,7 +282,7 @@ static const char *DECODE_HEADER =
     "prefill_tok_s,prefill_tok_s_lo,prefill_tok_s_hi,decode_tok_s,decode_tok_s_lo,decode_tok_s_hi,"
     "ms_token_p50,ms_token_p90,ms_token_p99,jitter_p99_over_p50,weight_bytes_per_token,kv_bytes_per_token,"
     "level,read_ceiling_gbytes_per_s,roofline_ms_token,roofline_fraction,roofline_fraction_lo,roofline_fraction_hi,"
-    "weight_bytes,peak_rss_bytes,peak_rss_over_weights,load_s,pack_s,machine,cpu_model,cores_used,compiler,"
+    "weight_bytes,peak_rss_bytes,peak_rss_over_weights,run_rss_bytes,run_rss_over_weights,load_s,pack_s,machine,cpu_model,cores_used,compiler,"
     "git_commit,date,emulated";
 
 int fk_decode_write(const char *results_dir, const char *machine, const char *cpu_model, int ncpu, int emulated,
@@ -301,8 +306,8 @@ int fk_decode_write(const char *results_dir, const char *machine, const char *cp
         bprintf(&main, "%.6g,%.6g,%.6g,%.6g,%.0f,%.0f,%s,%.6g,%.6g,%.6g,%.6g,%.6g,", x->p50_ms, x->p90_ms, x->p99_ms,
                 x->p99_ms / x->p50_ms, x->weight_bytes_token, x->kv_bytes_token, x->level, x->dram_gbs, x->roofline_ms,
                 x->fraction, x->fraction_lo, x->fraction_hi);
-        bprintf(&main, "%.0f,%.0f,%.4g,%.4g,%.4g,%s,\"%s\",%d,\"%s\",%s,%s,%d\n", wbytes, x->peak_rss,
-                x->peak_rss / wbytes, x->load_s, x->pack_s, machine, cpu_model, x->threads, CC_NAME, FK_GIT_COMMIT,
+        bprintf(&main, "%.0f,%.0f,%.4g,%.0f,%.4g,%.4g,%.4g,%s,\"%s\",%d,\"%s\",%s,%s,%d\n", wbytes, x->peak_rss,
+                x->peak_rss / wbytes, x->run_rss, x->run_rss / wbytes, x->load_s, x->pack_s, machine, cpu_model, x->threads, CC_NAME, FK_GIT_COMMIT,
                 date, emulated);
         for (int s = 0; s < x->n; s++)
             bprintf(&tok, "%s,%s,%d,%d,%d,%.0f,%.0f,%s\n", x->model, x->wconf, x->threads, s, x->tokens[s], x->ns[s],
@@ -335,11 +340,11 @@ void fk_decode_print(const struct fk_decode_result *x, FILE *f)
 {
     fprintf(f, "%-12s %-5s T=%d  prefill %8.1f tok/s [%.1f, %.1f]  decode %8.2f tok/s [%.2f, %.2f]  "
                "ms/token p50 %.2f p90 %.2f p99 %.2f  %.1f MB/token  %s roofline %.2f ms -> fraction %.3f [%.3f, %.3f]  "
-               "peak RSS %.1f MB (%.2fx weights)\n",
+               "peak RSS %.1f MB (%.2fx weights; %.2fx while running)\n",
             x->model, x->wconf, x->threads, x->prefill_tok_s, x->prefill_lo, x->prefill_hi, x->decode_tok_s,
             x->decode_lo, x->decode_hi, x->p50_ms, x->p90_ms, x->p99_ms,
             (x->weight_bytes_token + x->kv_bytes_token) * 1e-6, x->level, x->roofline_ms, x->fraction, x->fraction_lo,
-            x->fraction_hi, x->peak_rss * 1e-6, x->peak_rss / x->weight_bytes);
+            x->fraction_hi, x->peak_rss * 1e-6, x->peak_rss / x->weight_bytes, x->run_rss / x->weight_bytes);
     double tot = 0;
     for (int k = 0; k < FK_DOP_COUNT; k++)
         tot += x->op_ns[k];
@@ -359,6 +364,7 @@ static void decode_usage(FILE *f)
             "                      [--model FILE [--acts f32|q8_0]] [--threads 1,2] [--prompt-len N] [--steps N] [--reps N]\n"
             "                      [--gemv P] [--gemm P] [--attention P] [--rmsnorm P] [--rope P] [--swiglu P] [--no-gemm]\n"
             "                      [--export-gguf FILE] [--no-write] [--seed N]\n"
+            "       falsify decode --hypotheses hypotheses/decode.ini   model-level claims -> decode_hypotheses.csv\n"
             "  every op is a plugin: default the best runnable variant by ISA preference; P names one\n"
             "  (mutants too, from --mutants-dir).  Writes results/<machine>/decode.csv, decode_tokens.csv,\n"
             "  decode_ops.csv.\n");
@@ -382,7 +388,8 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
         decode_usage(stdout);
         return 0;
     }
-    const char *presets = "stories15M", *weights = "w4a8", *model_file = NULL, *acts = "f32", *export_gguf = NULL;
+    const char *presets = "stories15M", *weights = "w4a8", *model_file = NULL, *acts = "f32", *export_gguf = NULL,
+               *hypotheses = NULL;
     int prompt_len = 16, steps = 32, reps = 10, write = 1;
     struct fk_decode_opts o;
     memset(&o, 0, sizeof o);
@@ -394,7 +401,7 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
                          : !strcmp(a, "--export-gguf") ? &export_gguf : !strcmp(a, "--gemv") ? &o.gemv
                          : !strcmp(a, "--gemm") ? &o.gemm : !strcmp(a, "--attention") ? &o.attention
                          : !strcmp(a, "--rmsnorm") ? &o.rmsnorm : !strcmp(a, "--rope") ? &o.rope
-                         : !strcmp(a, "--swiglu") ? &o.swiglu : NULL;
+                         : !strcmp(a, "--swiglu") ? &o.swiglu : !strcmp(a, "--hypotheses") ? &hypotheses : NULL;
         int *num = !strcmp(a, "--prompt-len") ? &prompt_len : !strcmp(a, "--steps") ? &steps
                  : !strcmp(a, "--reps") ? &reps : NULL;
         if ((str || num) && !v) {
@@ -416,6 +423,8 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
             return 2;
         }
     }
+    if (hypotheses)
+        return fk_decode_hypotheses(env, hypotheses);
     if (strcmp(acts, "f32") && strcmp(acts, "q8_0")) {
         fprintf(stderr, "falsify: decode: --acts '%s': f32 or q8_0\n", acts);
         return 2;

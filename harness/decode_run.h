@@ -24,7 +24,8 @@ struct fk_decode_result {
     double dram_gbs;                                /* read ceiling of that level at these threads (0: unknown) */
     double roofline_ms, fraction, fraction_lo, fraction_hi;  /* bound per token; bound / achieved */
     double op_ns[FK_DOP_COUNT];   /* per decode token */
-    double peak_rss;              /* bytes, VmHWM since the decoder was built */
+    double peak_rss;              /* bytes, VmHWM from building the decoder (packing transients included) */
+    double run_rss;               /* bytes, VmHWM while prefilling and decoding (after packing) */
     double pack_s;                /* choosing plugins and packing weights */
     double load_s;                /* building or mapping the model */
 };

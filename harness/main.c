@@ -157,8 +157,19 @@ static int load_hypotheses(char **files, int nfiles, struct fk_hypo **h, int *nh
             globfree(&g);
             return -1;
         }
+        /* hypotheses/decode*.ini: model-level claims, judged by
+         * `falsify decode --hypotheses` (harness/decode_hypo.c) */
+        size_t keep = 0;
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            if (strncmp(g.gl_pathv[i], "hypotheses/decode", 17) != 0 ||
+                strncmp(g.gl_pathv[i], "hypotheses/decode_", 18) == 0)
+            {  /* swap, so globfree still frees every path once */
+                char *t = g.gl_pathv[keep];
+                g.gl_pathv[keep++] = g.gl_pathv[i];
+                g.gl_pathv[i] = t;
+            }
         files = g.gl_pathv;
-        nfiles = (int)g.gl_pathc;
+        nfiles = (int)keep;
     }
     for (int i = 0; i < nfiles; i++) {
         struct fk_err e;

@@ -1,0 +1,14 @@
+/* Model-level hypotheses (hypotheses/decode.ini), judged by
+ * `falsify decode --hypotheses FILE`; format in decode_hypo.c. */
+#ifndef FK_DECODE_HYPO_H
+#define FK_DECODE_HYPO_H
+
+#include "decode_run.h"
+#include "judge.h"
+
+/* Parses, judges every section, prints the table and writes
+ * results/<machine>/decode_hypotheses.csv.  Exit status: 0; 1 if a guard
+ * is FALSIFIED; 2 on bad input (file, line, key and rule named). */
+int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path);
+
+#endif
