@@ -67,6 +67,7 @@ struct dparse {
     int n;
     const char *path;
     char err[1024];
+    char err_section[64], err_key[64];  /* where the first error is */
 };
 
 static const char *const op_keys[6] = {"gemv", "gemm", "attention", "rmsnorm", "rope", "swiglu"};
@@ -127,7 +128,8 @@ static int handler(void *user, const char *section, const char *key, const char 
     if (!h || strcmp(h->id, section) != 0) {
         for (int i = 0; i < P->n; i++)
             if (!strcmp(P->h[i].id, section)) {
-                snprintf(P->err, sizeof P->err, "%s: [%s]: duplicate section", P->path, section);
+                snprintf(P->err, sizeof P->err, "[%s]: duplicate section", section);
+                snprintf(P->err_section, sizeof P->err_section, "%s", section);
                 return 0;
             }
         struct dhypo *nh = realloc(P->h, (size_t)(P->n + 1) * sizeof *nh);
@@ -213,8 +215,11 @@ static int handler(void *user, const char *section, const char *key, const char 
         BAD("unknown key (valid: claim, source, kind, model, subject, baseline, threshold, role, tolerance, "
             "metric, context, steps, budget_s)");
 #undef BAD
-    if (why[0])
-        snprintf(P->err, sizeof P->err, "%s: [%s] key '%s': %s", P->path, section, key, why);
+    if (why[0]) {
+        snprintf(P->err, sizeof P->err, "[%s] key '%s': %s", section, key, why);
+        snprintf(P->err_section, sizeof P->err_section, "%s", section);
+        snprintf(P->err_key, sizeof P->err_key, "%s", key);
+    }
     return 1;
 }
 
@@ -234,12 +239,38 @@ static int line_of(const char *path, const char *id)
     return at;
 }
 
+/* Line of `key` in section `id` (the header's line for key ""), 0 if not found:
+ * Debian's inih does not tell the handler its line. */
+static int key_line(const char *path, const char *id, const char *key)
+{
+    const int at = line_of(path, id);
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int n = 0, found = key[0] ? 0 : at;
+    while (f && !found && fgets(line, sizeof line, f)) {
+        if (++n <= at)
+            continue;
+        if (line[0] == '[')
+            break;
+        const char *p = line + strspn(line, " \t");
+        if (!strncmp(p, key, strlen(key)) && strchr(" \t=", p[strlen(key)]))
+            found = n;
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
 static int parse(const char *path, struct dhypo **out, int *n, struct fk_err *e)
 {
-    struct dparse P = {NULL, 0, path, ""};
+    struct dparse P = {NULL, 0, path, "", "", ""};
     const int rc = ini_parse(path, handler, &P);
     if (rc < 0)
         return fk_fail(e, "%s: cannot read", path);
+    if (P.err[0]) {
+        free(P.h);
+        return fk_fail(e, "%s:%d: %s", path, key_line(path, P.err_section, P.err_key), P.err);
+    }
     if (rc > 0 && !P.err[0])
         snprintf(P.err, sizeof P.err, "%s:%d: not a section header, comment or key = value", path, rc);
     for (int i = 0; i < P.n && !P.err[0]; i++) {
