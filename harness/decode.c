@@ -21,40 +21,41 @@ const char *fk_dop_name(enum fk_dop op)
     return op >= 0 && op < FK_DOP_COUNT ? dop_names[op] : "?";
 }
 
-/* Declared ISA preference, best first (DESIGN "Hypotheses": roles choose
- * by preference, not by measured speed).  Unlisted ISAs rank last. */
-static const char *const isa_pref[] = {"amx",  "avx512vnni", "avxvnni",  "avx512", "avx2",
-                                       "neondot", "neon",    "tiled4x4neon", "sse", "scalar"};
-
-static int isa_rank(const char *isa)
+/* The format token of plugin names for (weights, activations). */
+static const char *format_token(enum fk_format w, enum fk_format a)
 {
-    const int n = (int)(sizeof isa_pref / sizeof isa_pref[0]);
-    for (int i = 0; i < n; i++)
-        if (strcmp(isa, isa_pref[i]) == 0)
-            return i;
-    return n;
+    if (w == FK_FMT_Q4_0 && a == FK_FMT_Q8_0)
+        return "w4a8";
+    return fk_format_name(w == FK_FMT_NONE ? a : w);
+}
+
+static int formats_fit(const struct fk_entry *en, enum fk_op op, enum fk_format w, enum fk_format a)
+{
+    return en && en->k->op == op && en->k->weights == w && en->k->acts == a;
 }
 
 const struct fk_entry *fk_decode_best(const struct fk_registry *reg, enum fk_op op, enum fk_format w,
                                       enum fk_format a, char *why, size_t n)
 {
-    const struct fk_entry *best = NULL;
-    int seen = 0;
-    for (int i = 0; i < reg->n; i++) {
-        const struct fk_entry *en = &reg->e[i];
-        const struct fk_kernel *k = en->k;
-        if (!k || k->op != op || k->weights != w || k->acts != a)
-            continue;
-        seen++;
-        if (en->status != FK_RUNNABLE || (k->flags & (FK_KERNEL_MUTANT | FK_KERNEL_EMULATED)))
-            continue;
-        if (!best || isa_rank(k->isa) < isa_rank(best->k->isa))
-            best = en;
-    }
-    if (!best && why)
-        snprintf(why, n, "no runnable %s plugin for %s weights x %s activations (%d found, none runnable here)",
-                 fk_op_name(op), fk_format_name(w), fk_format_name(a), seen);
-    return best;
+    char of[64], name[96], best_why[1024] = "";
+    snprintf(of, sizeof of, "%s.%s", fk_op_name(op), format_token(w, a));
+    /* the registry's role: best runnable variant by declared ISA preference,
+     * never scalar, emulated or a mutant */
+    const struct fk_entry *en = fk_registry_best(reg, of, reg->cpu, best_why, sizeof best_why);
+    if (formats_fit(en, op, w, a))
+        return en;
+    if (en)
+        snprintf(best_why, sizeof best_why, "%s takes %s x %s", en->k->name, fk_format_name(en->k->weights),
+                 fk_format_name(en->k->acts));
+    /* then the reference variant, the declared last resort (rope on aarch64) */
+    snprintf(name, sizeof name, "%s.scalar", of);
+    en = fk_registry_find(reg, name);
+    if (formats_fit(en, op, w, a) && !(en->k->flags & (FK_KERNEL_MUTANT | FK_KERNEL_EMULATED)))
+        return en;
+    if (why)
+        snprintf(why, n, "no runnable %s plugin for %s weights x %s activations: %s", fk_op_name(op),
+                 fk_format_name(w), fk_format_name(a), best_why[0] ? best_why : "none built");
+    return NULL;
 }
 
 /* ---- running one op on the pool, as exec.c does for check ---- */

@@ -78,8 +78,9 @@ struct fk_decoder {
     double packed_extra_bytes;   /* bytes of packed copies made (not mapped) */
 };
 
-/* Best runnable variant of (op, weights, acts) by ISA preference, never a
- * mutant or an emulated plugin; NULL with why if none. */
+/* The plugin for (op, weights, acts): fk_registry_best of "op.format"
+ * (declared ISA preference, never scalar, emulated or a mutant), else the
+ * scalar reference variant; NULL with why if neither runs here. */
 const struct fk_entry *fk_decode_best(const struct fk_registry *reg, enum fk_op op, enum fk_format w,
                                       enum fk_format a, char *why, size_t n);
 
