@@ -179,6 +179,7 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
     d->threads = o->threads < 1 ? 1 : o->threads;
     d->maxp = maxp < 1 ? 1 : maxp;
     const struct fk_model_cfg *c = &m->cfg;
+    d->ctx = o->max_ctx > 0 && o->max_ctx < c->seq_len ? o->max_ctx : c->seq_len;
     if (c->dim % c->n_heads || c->n_heads % c->n_kv_heads || (c->dim / c->n_heads) % 2)
         return fk_fail(e, "%s: dim %d, heads %d, kv heads %d: dim must split into heads of even size and heads "
                           "into KV groups", m->name, c->dim, c->n_heads, c->n_kv_heads);
@@ -277,10 +278,10 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
         scratch = max_sz(scratch, prep_size(d->rmsnorm->k, (struct fk_shape){p, D, 1}));
     scratch = max_sz(scratch, prep_size(d->rope->k, (struct fk_shape){c->n_heads, hd, 1}));
     scratch = max_sz(scratch, prep_size(d->swiglu->k, (struct fk_shape){d->maxp, H, 1}));
-    const struct fk_shape kvs = {nkv, hd, c->seq_len};
+    const struct fk_shape kvs = {nkv, hd, d->ctx};
     scratch = max_sz(scratch, prep_size(d->attention->k, kvs));
     d->scratch_bytes = scratch;
-    const size_t P = (size_t)d->maxp, S = (size_t)c->seq_len;
+    const size_t P = (size_t)d->maxp, S = (size_t)d->ctx;
     float **bufs[] = {&d->x, &d->xb, &d->q, &d->qr, &d->att, &d->ob};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         *bufs[i] = fk_alloc(P * (size_t)D * sizeof(float));
@@ -305,7 +306,7 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
         goto oom;
     return 0;
 oom:
-    fk_fail(e, "%s: out of memory for activations and a %d-position KV cache", m->name, c->seq_len);
+    fk_fail(e, "%s: out of memory for activations and a %d-position KV cache", m->name, d->ctx);
 fail:
     fk_decoder_free(d);
     return -1;
@@ -410,7 +411,7 @@ static void attention(struct fk_decoder *d, int l, int p, const float *q, float 
 {
     const struct fk_model_cfg *c = &d->m->cfg;
     const int hd = c->dim / c->n_heads, nkv = c->n_kv_heads, g = c->n_heads / nkv, T = p + 1;
-    const size_t S = (size_t)c->seq_len, head = S * (size_t)hd;
+    const size_t S = (size_t)d->ctx, head = S * (size_t)hd;
     const float *kc = d->kcache + (size_t)l * nkv * head, *vc = d->vcache + (size_t)l * nkv * head;
     const struct fk_shape s = {nkv, hd, T};
     uint64_t t0 = fk_now_ns();
@@ -446,13 +447,14 @@ int fk_decoder_forward(struct fk_decoder *d, const int *tokens, int n, struct fk
     const struct fk_model_cfg *c = &m->cfg;
     if (n < 1 || n > d->maxp)
         return fk_fail(e, "decode: %d tokens in one forward call, the buffers hold 1..%d", n, d->maxp);
-    if (d->pos + n > c->seq_len)
-        return fk_fail(e, "decode: position %d exceeds the context of %d (seq_len)", d->pos + n - 1, c->seq_len);
+    if (d->pos + n > d->ctx)
+        return fk_fail(e, "decode: position %d exceeds the context of %d (%s)", d->pos + n - 1, d->ctx,
+                       d->ctx < c->seq_len ? "the cache the run asked for" : "seq_len");
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab)
             return fk_fail(e, "decode: token %d out of the vocabulary [0, %d)", tokens[i], c->vocab);
     const int D = c->dim, H = c->hidden, hd = D / c->n_heads, nkv = c->n_kv_heads, kvd = nkv * hd, L = c->n_layers;
-    const size_t head = (size_t)c->seq_len * hd;
+    const size_t head = (size_t)d->ctx * hd;
     TIMED(d, FK_DOP_EMBED, for (int i = 0; i < n; i++) fk_tensor_row_f32(&m->tok_emb, tokens[i], d->x + (size_t)i * D));
     for (int l = 0; l < L; l++) {
         const struct fk_mm *mm = &d->mm[7 * l];

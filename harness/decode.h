@@ -45,6 +45,7 @@ struct fk_decode_opts {
     const char *gemv, *gemm, *attention, *rmsnorm, *rope, *swiglu;
     int threads;        /* >= 1; a pool is created when > 1 */
     int no_gemm;        /* prefill through the GEMV plugin row by row */
+    int max_ctx;        /* KV-cache positions to allocate (0 or > seq_len: seq_len) */
 };
 
 /* A matmul: weights and the packed operand of each plugin used on it. */
@@ -66,13 +67,14 @@ struct fk_decoder {
     int maxp;                    /* prompt rows the buffers hold */
     float *x, *xb, *q, *qr, *k, *v, *att, *ob, *h1, *h3, *hs;  /* (maxp, width) activations */
     float *logits;               /* (vocab) */
-    float *kcache, *vcache;      /* (n_layers, n_kv, seq_len, head_dim) */
-    float *stage;                /* (2, n_kv, seq_len, head_dim): K then V for the plugin's pack */
-    void *kv_packed;             /* attention packed operand at seq_len */
+    float *kcache, *vcache;      /* (n_layers, n_kv, ctx, head_dim) */
+    float *stage;                /* (2, n_kv, ctx, head_dim): K then V for the plugin's pack */
+    void *kv_packed;             /* attention packed operand at ctx positions */
     float *qg, *og;              /* (n_kv, head_dim): one query head per KV head */
     void *scratch;               /* largest prepare() scratch */
     size_t scratch_bytes;
     int pos;                     /* positions in the cache */
+    int ctx;                     /* positions the cache holds: min(seq_len, max_ctx) */
     double op_ns[FK_DOP_COUNT];  /* accumulated since the last reset */
     char gemm_note[256];         /* why prefill fell back to GEMV, if it did */
     double packed_extra_bytes;   /* bytes of packed copies made (not mapped) */
@@ -84,8 +86,8 @@ struct fk_decoder {
 const struct fk_entry *fk_decode_best(const struct fk_registry *reg, enum fk_op op, enum fk_format w,
                                       enum fk_format a, char *why, size_t n);
 
-/* Chooses plugins, packs weights, allocates the cache for m->cfg.seq_len
- * positions and prompts of up to maxp tokens.  mut (may be NULL) is
+/* Chooses plugins, packs weights, allocates the cache for min(seq_len,
+ * o->max_ctx) positions and prompts of up to maxp tokens.  mut (may be NULL) is
  * searched too for overrides (mutants by name only). */
 int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct fk_registry *reg,
                     const struct fk_registry *mut, const struct fk_decode_opts *o, int maxp, struct fk_err *e);

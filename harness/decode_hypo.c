@@ -433,6 +433,7 @@ static int arm_build(struct eval *x, int i, const struct dconf *c, int maxp, str
     }
     struct fk_decode_opts o;
     opts_of(c, &o);
+    o.max_ctx = (x->limit > maxp ? x->limit : maxp) + 1;  /* the positions the pairs reach */
     if (fk_decoder_init(&a->d, a->m, x->env->reg, x->env->mut, &o, maxp, &x->e) != 0)
         return -1;
     a->live = 1;

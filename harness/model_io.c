@@ -591,7 +591,7 @@ int fk_model_load_gguf(struct fk_model *m, const char *path, struct fk_err *e)
             goto fail;
         }
         set_tensor(dst, want, f, rows, cols, (const uint8_t *)m->map + data0 + g->offset);
-        if ((f == FK_FMT_F32 || f == FK_FMT_F16) && rows == 1 && f == FK_FMT_F16) {
+        if (rows == 1 && f == FK_FMT_F16) {
             /* norms are read as f32 by the rmsnorm plugin: convert */
             float *own = fk_alloc((size_t)cols * sizeof *own);
             if (!own) {

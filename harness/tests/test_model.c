@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../../kernels/quant.h"
 #include "../cpu.h"
 #include "../decode.h"
 
@@ -120,6 +121,49 @@ static void test_gguf_round_trip(void **state)
         fk_model_free(&a);
         fk_model_free(&b);
     }
+}
+
+/* An f32 tensor rewritten as F16 (GGUF type 1). */
+static void to_f16(struct fk_tensor *t)
+{
+    const size_t n = (size_t)t->rows * (size_t)t->cols;
+    uint16_t *h = fk_alloc(n * sizeof *h);
+    assert_non_null(h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = fk_f32_to_fp16(((const float *)t->data)[i]);
+    fk_free(t->owned);
+    t->owned = h;
+    t->data = h;
+    t->fmt = FK_FMT_F16;
+    t->bytes = n * sizeof *h;
+}
+
+/* F16 tensors (matrices, the embedding and a norm) read from GGUF: the
+ * engine converts them for the f32 plugins; logits bit-identical to the
+ * in-memory model's. */
+static void test_gguf_f16(void **state)
+{
+    (void)state;
+    struct fk_model a, b;
+    struct fk_err e;
+    synth(&a, FK_WCONF_F32);
+    to_f16(&a.tok_emb);
+    to_f16(&a.layers[0].wq);
+    to_f16(&a.layers[1].w2);
+    to_f16(&a.layers[1].ffn_norm);
+    if (fk_model_export_gguf(&a, DIR "/tiny-f16.gguf", &e) != 0 || fk_model_load(&b, DIR "/tiny-f16.gguf", &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(b.tok_emb.fmt, FK_FMT_F16);
+    assert_int_equal(b.layers[0].wq.fmt, FK_FMT_F16);
+    assert_int_equal(b.layers[1].ffn_norm.fmt, FK_FMT_F32);  /* norms converted at load */
+    float *la = malloc(512 * sizeof *la), *lb = malloc(512 * sizeof *lb);
+    logits_of(&a, la);
+    logits_of(&b, lb);
+    assert_memory_equal(la, lb, 512 * sizeof *la);
+    free(la);
+    free(lb);
+    fk_model_free(&a);
+    fk_model_free(&b);
 }
 
 static void test_llama2c_round_trip(void **state)
@@ -311,6 +355,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gguf_round_trip),
+        cmocka_unit_test(test_gguf_f16),
         cmocka_unit_test(test_llama2c_round_trip),
         cmocka_unit_test(test_bad_llama2c),
         cmocka_unit_test(test_bad_gguf),
