@@ -302,8 +302,30 @@ struct arm {
     int live;
 };
 
+/* Models built for earlier hypotheses, kept for later ones (a TinyLlama
+ * build takes longer than most verdicts): two slots, keyed by preset and
+ * weights. */
+struct mcache {
+    struct fk_model *m[2];
+    char key[2][64];
+    long used[2], clock;  /* last use: the least recently used slot is evicted */
+};
+
+static void mcache_flush(struct mcache *mc)
+{
+    for (int k = 0; k < 2; k++) {
+        if (mc->m[k]) {
+            fk_model_free(mc->m[k]);
+            free(mc->m[k]);
+        }
+        mc->m[k] = NULL;
+        mc->key[k][0] = 0;
+    }
+}
+
 struct eval {
     const struct fk_decode_env *env;
+    struct mcache *mc;
     const struct dhypo *h;
     struct arm a[2];          /* subject, baseline */
     int prompt_len, limit;    /* context used before a reset */
@@ -419,17 +441,40 @@ struct drow {
     char reason[600];
 };
 
-static int arm_build(struct eval *x, int i, const struct dconf *c, int maxp, struct fk_model *shared)
+static int arm_build(struct eval *x, int i, const struct dconf *c, int maxp)
 {
     struct arm *a = &x->a[i];
     struct fk_model_cfg cfg;
     fk_model_preset_cfg(x->h->model, &cfg, &x->e);
-    if (shared && shared->wconf[0] && !strcmp(shared->wconf, fk_wconf_name(c->w))) {
-        a->m = shared;
-    } else {
-        a->m = calloc(1, sizeof *a->m);
-        if (!a->m || fk_model_synthetic(a->m, x->h->model, &cfg, c->w, x->env->seed, &x->e) != 0)
+    char key[64];
+    snprintf(key, sizeof key, "%s/%s", x->h->model, fk_wconf_name(c->w));
+    struct mcache *mc = x->mc;
+    for (int k = 0; k < 2 && !a->m; k++)
+        if (mc->m[k] && !strcmp(mc->key[k], key)) {
+            a->m = mc->m[k];
+            mc->used[k] = ++mc->clock;
+        }
+    if (!a->m) {
+        int k = !mc->m[0] ? 0 : !mc->m[1] ? 1 : mc->used[0] <= mc->used[1] ? 0 : 1;
+        if (i == 1 && mc->m[k] && mc->m[k] == x->a[0].m)  /* never evict the other arm's model */
+            k ^= 1;
+        mc->used[k] = ++mc->clock;
+        if (mc->m[k]) {
+            fk_model_free(mc->m[k]);
+            free(mc->m[k]);
+            mc->m[k] = NULL;
+        }
+        struct fk_model *m = calloc(1, sizeof *m);
+        if (!m)
+            return fk_fail(&x->e, "out of memory");
+        if (!x->env->quiet)
+            fprintf(stderr, "  building %s %s (seed %u)...\n", x->h->model, fk_wconf_name(c->w), x->env->seed);
+        if (fk_model_synthetic(m, x->h->model, &cfg, c->w, x->env->seed, &x->e) != 0) {
+            free(m);
             return -1;
+        }
+        mc->m[k] = a->m = m;
+        snprintf(mc->key[k], sizeof mc->key[k], "%s", key);
     }
     struct fk_decode_opts o;
     opts_of(c, &o);
@@ -442,13 +487,9 @@ static int arm_build(struct eval *x, int i, const struct dconf *c, int maxp, str
 
 static void arms_free(struct eval *x)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++) {  /* models stay in the cache */
         if (x->a[i].live)
             fk_decoder_free(&x->a[i].d);
-        if (x->a[i].m && !(i == 1 && x->a[1].m == x->a[0].m)) {
-            fk_model_free(x->a[i].m);
-            free(x->a[i].m);
-        }
         memset(&x->a[i], 0, sizeof x->a[i]);
     }
 }
@@ -489,12 +530,14 @@ static int too_many_threads(const struct fk_decode_env *env, const struct dhypo 
     return 1;
 }
 
-static void eval_one(const struct fk_decode_env *env, const struct dhypo *h, struct drow *rows, int *nrows,
+static void eval_one(const struct fk_decode_env *env, struct mcache *mc, const struct dhypo *h, struct drow *rows,
+                     int *nrows,
                      const struct fk_machine **ceil, int *asked)
 {
     struct eval x;
     memset(&x, 0, sizeof x);
     x.env = env;
+    x.mc = mc;
     x.h = h;
     fk_rng_seed(&x.rng, env->seed ^ 0xdec0de);
     struct fk_model_cfg cfg;
@@ -525,13 +568,12 @@ static void eval_one(const struct fk_decode_env *env, const struct dhypo *h, str
     switch (h->kind) {
     case DK_SPEEDUP:
     case DK_PARITY:
-        if (arm_build(&x, 0, &h->subject, x.prompt_len, NULL) != 0 ||
-            arm_build(&x, 1, &h->baseline, x.prompt_len, x.a[0].m) != 0)
+        if (arm_build(&x, 0, &h->subject, x.prompt_len) != 0 || arm_build(&x, 1, &h->baseline, x.prompt_len) != 0)
             break;
         judge_pairs(&x, r, h->kind == DK_SPEEDUP ? FK_KIND_SPEEDUP : FK_KIND_PARITY);
         break;
     case DK_ROOFLINE: {
-        if (arm_build(&x, 0, &h->subject, x.prompt_len, NULL) != 0)
+        if (arm_build(&x, 0, &h->subject, x.prompt_len) != 0)
             break;
         if (!*ceil) {
             r->v = FK_UNTESTABLE;
@@ -546,7 +588,7 @@ static void eval_one(const struct fk_decode_env *env, const struct dhypo *h, str
         break;
     }
     case DK_JITTER: {
-        if (arm_build(&x, 0, &h->subject, x.prompt_len, NULL) != 0)
+        if (arm_build(&x, 0, &h->subject, x.prompt_len) != 0)
             break;
         double *ns = calloc((size_t)h->steps, sizeof *ns);
         arm_step(&x, 0);  /* warm-up */
@@ -573,6 +615,7 @@ static void eval_one(const struct fk_decode_env *env, const struct dhypo *h, str
         break;
     }
     case DK_MEMORY: {
+        mcache_flush(mc);  /* the RSS must be this model's alone */
         struct fk_decode_result res;
         struct fk_model m;
         enum fk_wconf w = h->subject.w;
@@ -598,7 +641,7 @@ static void eval_one(const struct fk_decode_env *env, const struct dhypo *h, str
         break;
     }
     case DK_KVCACHE: {
-        if (arm_build(&x, 0, &h->subject, maxctx, NULL) != 0)
+        if (arm_build(&x, 0, &h->subject, maxctx) != 0)
             break;
         for (int c = 0; c < h->ncontext; c++) {
             if (c > 0) {
@@ -631,16 +674,17 @@ out:
     free(x.prompt);
 }
 
-int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
+/* Parses path and checks every plugin name exists (runnable or not: a
+ * typo is bad input).  0, or -1 with the message printed. */
+static int load(const struct fk_decode_env *env, const char *path, struct dhypo **hp, int *nhp)
 {
     struct dhypo *h = NULL;
     int nh = 0;
     struct fk_err e;
     if (parse(path, &h, &nh, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
-        return 2;
+        return -1;
     }
-    /* plugin names must exist (runnable or not): a typo is bad input */
     for (int i = 0; i < nh; i++)
         for (int c = 0; c < 2; c++) {
             const struct dconf *d = c ? &h[i].baseline : &h[i].subject;
@@ -652,22 +696,51 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
                 for (int r = 0; r < 2; r++)
                     for (int j = 0; regs[r] && j < regs[r]->n; j++)
                         found |= regs[r]->e[j].k && !strcmp(regs[r]->e[j].k->name, d->ops[k]);
+                /* a variant of a declared ISA family not built for this
+                 * architecture (amx on aarch64) is UNTESTABLE, not a typo */
+                const char *dot = strrchr(d->ops[k], '.');
+                found |= dot && fk_variant_rank(dot + 1, NULL) >= 0;
                 if (!found) {
                     fprintf(stderr, "falsify: %s:%d: [%s] %s '%s': no plugin %s (see 'falsify list --mutants')\n",
                             path, h[i].line, h[i].id, op_keys[k], d->text, d->ops[k]);
                     free(h);
-                    return 2;
+                    return -1;
                 }
             }
         }
+    *hp = h;
+    *nhp = nh;
+    return 0;
+}
+
+int fk_decode_hypotheses_validate(const struct fk_decode_env *env, const char *path)
+{
+    struct dhypo *h;
+    int nh;
+    if (load(env, path, &h, &nh) != 0)
+        return 2;
+    free(h);
+    return 0;
+}
+
+int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
+{
+    struct dhypo *h = NULL;
+    int nh = 0;
+    struct fk_err e;
+    if (load(env, path, &h, &nh) != 0)
+        return 2;
     int cap = 0;
     for (int i = 0; i < nh; i++)
         cap += h[i].kind == DK_KVCACHE ? h[i].ncontext : 1;
     struct drow *rows = calloc((size_t)cap + 1, sizeof *rows);
     int nrows = 0, asked = 0, guard_falsified = 0;
     const struct fk_machine *ceil = NULL;
+    struct mcache mc;
+    memset(&mc, 0, sizeof mc);
     for (int i = 0; i < nh; i++)
-        eval_one(env, &h[i], rows, &nrows, &ceil, &asked);
+        eval_one(env, &mc, &h[i], rows, &nrows, &ceil, &asked);
+    mcache_flush(&mc);
     printf("\n%-32s %-8s %-22s %-26s %-12s %9s %21s %5s  %s\n", "hypothesis", "kind", "subject", "baseline",
            "verdict", "figure", "interval", "n", "note");
     for (int i = 0; i < nrows; i++) {

@@ -11,4 +11,7 @@
  * is FALSIFIED; 2 on bad input (file, line, key and rule named). */
 int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path);
 
+/* Parses and checks plugin names only: 0 or 2 (message printed). */
+int fk_decode_hypotheses_validate(const struct fk_decode_env *env, const char *path);
+
 #endif

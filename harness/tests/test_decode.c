@@ -250,6 +250,8 @@ static void test_decode_hypotheses(void **state)
         write_file("build/test-decode/bad.ini", bad[i]);
         assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/bad.ini"), 2);
     }
+    /* the project's own file stays valid */
+    assert_int_equal(fk_decode_hypotheses_validate(&env, "hypotheses/decode.ini"), 0);
     write_file("build/test-decode/good.ini",
                "[mem]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = w4a8@1:gemm=none\n"
                "threshold = 100\nrole = guard\n"
