@@ -604,6 +604,7 @@ static void eval_one(const struct fk_decode_env *env, struct mcache *mc, const s
             r->fig = fk_quantile(ns, (size_t)h->steps, 0.99) / med;
             if (fk_quantile_ci(ns, (size_t)h->steps, 0.99, FK_ALPHA, &r->lo, &r->hi) != 0) {
                 r->v = FK_INCONCLUSIVE;
+                r->lo = r->hi = NAN;
                 snprintf(r->reason, sizeof r->reason, "%d tokens are too few for a p99 interval", h->steps);
             } else {
                 r->lo /= med;
