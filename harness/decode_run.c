@@ -88,6 +88,9 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
     r->threads = d.threads;
     r->prompt_len = prompt_len;
     snprintf(r->model, sizeof r->model, "%s", m->name);
+    for (char *c = r->model; *c; c++)  /* a CSV key field: a path's ',', '"' or newline become '_' */
+        if (*c == ',' || *c == '"' || *c == '\n' || *c == '\r')
+            *c = '_';
     snprintf(r->wconf, sizeof r->wconf, "%s", m->wconf);
     snprintf(r->source, sizeof r->source, "%s", m->source);
     r->weight_bytes = fk_model_weight_bytes(m);
