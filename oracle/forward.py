@@ -24,7 +24,11 @@ adjacent pairs (x[2i], x[2i+1]) with angle pos * theta^(-2i/head_dim),
 grouped-query attention (query head h reads KV head h // (heads/kv_heads)),
 SwiGLU FFN silu(w1 x) * (w3 x), classifier.
 
-Usage: forward.py --model DIR --prompt 5,17,3 --steps 32 --out DIR
+Or reads a GGUF v3 llama file with its own reader (oracle/gguf.py, written
+from the format description, independent of the harness's C reader and
+writer): --gguf FILE [--acts q8_0].
+
+Usage: forward.py (--model DIR | --gguf FILE) --prompt 5,17,3 --steps 32 --out DIR
 """
 import argparse
 import os
@@ -55,6 +59,26 @@ def load(d):
     for l in range(c["n_layers"]):
         w["layers"].append({k: t("l%d_%s" % (l, k)) for k in
                             ("att_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w1", "w3", "w2")})
+    return c, w
+
+
+def load_gguf(path, acts):
+    """A GGUF v3 llama file through the independent reader (gguf.py)."""
+    import gguf
+    meta, t = gguf.read(path)
+    if meta.get("general.architecture") != "llama":
+        sys.exit("forward.py: %s: architecture %r, not llama" % (path, meta.get("general.architecture")))
+    c = {"dim": meta["llama.embedding_length"], "hidden": meta["llama.feed_forward_length"],
+         "n_layers": meta["llama.block_count"], "n_heads": meta["llama.attention.head_count"],
+         "n_kv_heads": meta.get("llama.attention.head_count_kv", meta["llama.attention.head_count"]),
+         "vocab": t["token_embd.weight"].shape[0], "seq_len": meta.get("llama.context_length", 2048),
+         "rope_theta": float(np.float32(meta.get("llama.rope.freq_base", 10000.0))),
+         "norm_eps": float(np.float32(meta.get("llama.attention.layer_norm_rms_epsilon", 1e-5))), "acts": acts}
+    names = {"att_norm": "attn_norm", "wq": "attn_q", "wk": "attn_k", "wv": "attn_v", "wo": "attn_output",
+             "ffn_norm": "ffn_norm", "w1": "ffn_gate", "w3": "ffn_up", "w2": "ffn_down"}
+    w = {"tok_emb": t["token_embd.weight"], "final_norm": t["output_norm.weight"],
+         "cls": t.get("output.weight", t["token_embd.weight"]),
+         "layers": [{k: t["blk.%d.%s.weight" % (l, v)] for k, v in names.items()} for l in range(c["n_layers"])]}
     return c, w
 
 
@@ -121,12 +145,16 @@ class Model:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="a model dumped by the harness (config.txt + .npy)")
+    ap.add_argument("--gguf", help="a GGUF v3 llama file, read by oracle/gguf.py")
+    ap.add_argument("--acts", default="f32", choices=("f32", "q8_0"), help="with --gguf: matmul inputs as W4A8 sees them")
     ap.add_argument("--prompt", required=True)
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    c, w = load(a.model)
+    if bool(a.model) == bool(a.gguf):
+        sys.exit("forward.py: give one of --model DIR or --gguf FILE")
+    c, w = load(a.model) if a.model else load_gguf(a.gguf, a.acts)
     prompt = [int(t) for t in a.prompt.split(",") if t]
     if not prompt or a.steps < 1 or len(prompt) + a.steps > c["seq_len"] + 1:
         sys.exit("forward.py: prompt of %d and %d steps do not fit seq_len %d" % (len(prompt), a.steps, c["seq_len"]))

@@ -2,6 +2,7 @@
  * checkpoints and read back (mmap) give the same tensors and the same
  * logits; every kind of bad file is refused with a message naming the
  * file, the offset and the rule (and `falsify decode --model` exits 2). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "../../kernels/quant.h"
 #include "../cpu.h"
 #include "../decode.h"
+#include "../npy.h"
 
 #define DIR "build/test-model"
 
@@ -97,6 +99,59 @@ static void same_model(const struct fk_model *a, const struct fk_model *b)
     }
 }
 
+/* The exported GGUF read by the oracle's own reader (oracle/gguf.py), its
+ * float64 forward pass against the engine on the file the C reader mapped:
+ * 8 greedy tokens equal, logits within the bound (a second, independent
+ * reading of the file the harness wrote). */
+static void oracle_on_gguf(const char *path, const struct fk_model *m)
+{
+    struct fk_err e;
+    struct fk_decoder d;
+    struct fk_decode_opts o = {.threads = 1};
+    if (fk_decoder_init(&d, m, &reg, NULL, &o, 3, &e) != 0)
+        fail_msg("%s", e.msg);
+    int p[3] = {5, 17, 300}, tok[8];
+    const int V = m->cfg.vocab;
+    float *lg = malloc((size_t)8 * V * sizeof *lg);
+    assert_int_equal(fk_decoder_forward(&d, p, 3, &e), 0);
+    for (int s = 0; s < 8; s++) {
+        if (s > 0)
+            assert_int_equal(fk_decoder_forward(&d, &tok[s - 1], 1, &e), 0);
+        memcpy(lg + (size_t)s * V, d.logits, (size_t)V * sizeof *lg);
+        tok[s] = fk_decoder_argmax(&d);
+    }
+    fk_decoder_free(&d);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s oracle/forward.py --gguf %s --acts %s --prompt 5,17,300 --steps 8 --out %s.oracle",
+             getenv("FALSIFY_PYTHON") ? getenv("FALSIFY_PYTHON") : "/usr/bin/python3", path,
+             m->acts == FK_FMT_Q8_0 ? "q8_0" : "f32", path);
+    assert_int_equal(system(cmd), 0);
+    struct fk_npy tk, z, g;
+    char f[400];
+    snprintf(f, sizeof f, "%s.oracle/tokens.npy", path);
+    assert_int_equal(fk_npy_read(f, &tk, &e), 0);
+    snprintf(f, sizeof f, "%s.oracle/logits.npy", path);
+    assert_int_equal(fk_npy_read(f, &z, &e), 0);
+    snprintf(f, sizeof f, "%s.oracle/gauge.npy", path);
+    assert_int_equal(fk_npy_read(f, &g, &e), 0);
+    double rho = 0;
+    for (int s = 0; s < 8; s++) {
+        assert_int_equal(tok[s], ((const int64_t *)tk.data)[s]);
+        for (int i = 0; i < V; i++) {
+            const size_t j = (size_t)s * V + i;
+            const double r = fabs(lg[j] - ((const double *)z.data)[j]) / (ldexp(1.0, -24) * ((const double *)g.data)[j]);
+            rho = r > rho ? r : rho;
+        }
+    }
+    printf("  %s: oracle/gguf.py reading: 8 tokens equal, logit error %.4g (bound %.4g) x 2^-24 gauge\n", path, rho,
+           fk_decode_logit_bound(m));
+    assert_true(rho <= fk_decode_logit_bound(m));
+    fk_npy_free(&tk);
+    fk_npy_free(&z);
+    fk_npy_free(&g);
+    free(lg);
+}
+
 static void test_gguf_round_trip(void **state)
 {
     (void)state;
@@ -112,6 +167,7 @@ static void test_gguf_round_trip(void **state)
         assert_non_null(b.map);
         same_model(&a, &b);
         b.acts = a.acts;  /* the file holds weights; W4A8 is a choice of activations */
+        oracle_on_gguf(path, &b);
         float *la = malloc(512 * sizeof *la), *lb = malloc(512 * sizeof *lb);
         logits_of(&a, la);
         logits_of(&b, lb);
