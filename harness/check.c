@@ -751,7 +751,7 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         /* round the probe's bytes as the read arm will, so the ratio compares equal bytes */
         t->arm[1].read_bytes = (double)fk_read_round(bytes, T);
         t->ops = cost.ops;
-        int q8 = en->k->acts == FK_FMT_Q8_0;
+        int q8 = en->k->acts == FK_FMT_Q8_0 || en->k->acts == FK_FMT_Q8_K;
         t->peak = q8 ? c->ceilings->peak_int8[T] : c->ceilings->peak_f32[T];
         int level = fk_level_of(c->ceilings, bytes, T, h->cache == FK_CACHE_COLD);
         snprintf(hr->level, sizeof hr->level, "%s", fk_level_name(level));

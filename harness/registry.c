@@ -18,6 +18,7 @@ static const char *const format_names[FK_FMT_COUNT] = {
     [FK_FMT_NONE] = "none", [FK_FMT_F32] = "f32",   [FK_FMT_F16] = "f16",
     [FK_FMT_Q4_0] = "q4_0", [FK_FMT_Q8_0] = "q8_0", [FK_FMT_Q4_K] = "q4_k",
     [FK_FMT_S8_ROW] = "s8_row", [FK_FMT_U8_ASYM] = "u8_asym",
+    [FK_FMT_Q8_K] = "q8_k",
 };
 
 const char *fk_op_name(enum fk_op op)

@@ -80,7 +80,10 @@ enum fk_op {
  *   U8_ASYM activations, ONNX DynamicQuantizeLinear per tensor: lo = min(0,
  *         min x), hi = max(0, max x), s = (hi - lo) / 255, zp = rintf(-lo / s)
  *         clamped to [0, 255], q = clamp(rintf(x / s) + zp, 0, 255) (s = 0:
- *         q = zp = 0); value = (q - zp) * s.  rintf rounds half to even. */
+ *         q = zp = 0); value = (q - zp) * s.  rintf rounds half to even.
+ * Activation format of the K-quant integer dots (ggml):
+ *   Q8_K: {f32 d; int8 qs[256]; int16 bsums[16]} 292 B per 256; value = q * d,
+ *         bsums[i] = sum of qs[16i..16i+15] */
 enum fk_format {
     FK_FMT_NONE = 0,
     FK_FMT_F32,
@@ -90,6 +93,7 @@ enum fk_format {
     FK_FMT_Q4_K,
     FK_FMT_S8_ROW,   /* peer int8 weights: per row {f32 d; int8 q[cols]}, value = q * d */
     FK_FMT_U8_ASYM,  /* peer int8 activations: uint8 q, one f32 scale and zero point per tensor */
+    FK_FMT_Q8_K,
     FK_FMT_COUNT
 };
 
@@ -99,6 +103,8 @@ enum fk_format {
 #define FK_Q8_0_BYTES 34
 #define FK_Q4_K_BLOCK 256
 #define FK_Q4_K_BYTES 144
+#define FK_Q8_K_BLOCK 256
+#define FK_Q8_K_BYTES 292
 
 /* CPU features a kernel may require.  The harness detects them at run time
  * (x86: CPUID + XGETBV, AMX also the Linux XTILEDATA permission; aarch64:
@@ -257,6 +263,7 @@ static inline size_t fk_format_row_bytes(enum fk_format f, int64_t cols)
     case FK_FMT_Q4_K: return (size_t)(cols / FK_Q4_K_BLOCK) * FK_Q4_K_BYTES;
     case FK_FMT_S8_ROW: return (size_t)cols + 4;
     case FK_FMT_U8_ASYM: return (size_t)cols;  /* + 8 B scale and zero point per tensor */
+    case FK_FMT_Q8_K: return (size_t)(cols / FK_Q8_K_BLOCK) * FK_Q8_K_BYTES;
     default:          return 0;
     }
 }

@@ -2,7 +2,7 @@
  * dequantizers.  Static inline only (STYLE 4): every plugin compiles its own
  * copy with its own flags, and the harness tests compile it for baseline.
  *
- * The reference quantizers reproduce ggml's quantize_row_{q4_0,q8_0,q4_K}_ref
+ * The reference quantizers reproduce ggml's quantize_row_{q4_0,q8_0,q4_K,q8_K}_ref
  * bit for bit (written from the format spec; oracle/formats.py is the
  * independent NumPy twin and harness/tests/test_quant.c checks both agree).
  * Bit-exactness needs the f32 expressions to round as written: build with
@@ -48,6 +48,15 @@ typedef struct fk_block_q4_k {
     uint8_t qs[128];
 } fk_block_q4_k;
 
+/* Q8_K: 256 activations; value = q * d (f32 d, no fp16 rounding),
+ * q in [-127,127]; bsums[i] = sum of qs[16i..16i+15], in [-2032, 2032]. */
+typedef struct fk_block_q8_k {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+} fk_block_q8_k;
+
+_Static_assert(sizeof(fk_block_q8_k) == FK_Q8_K_BYTES, "Q8_K block is 292 bytes");
 _Static_assert(sizeof(fk_block_q4_0) == FK_Q4_0_BYTES, "Q4_0 block is 18 bytes");
 _Static_assert(sizeof(fk_block_q8_0) == FK_Q8_0_BYTES, "Q8_0 block is 34 bytes");
 _Static_assert(sizeof(fk_block_q4_k) == FK_Q4_K_BYTES, "Q4_K block is 144 bytes");
@@ -378,6 +387,58 @@ static inline void fk_dequantize_row_q4_k(const void *vx, float *y, int64_t k)
             }
         }
     }
+}
+
+/* ---- Q8_K ---- */
+
+/* x: (k) f32, k a multiple of 256 -> y: (k/256) blocks (ggml
+ * quantize_row_q8_K_ref).  max = the signed value of the first largest |v|
+ * (NaN never wins); iscale = -127 / max (f32 division), q = min(127,
+ * nearest_int(iscale * x)) (product rounded to f32, then ties to even),
+ * kept as its low 8 bits; d = 1 / iscale; bsums from the stored qs.
+ * An all-zero block (amax = 0, also all-NaN) stores d = 0, qs = 0 and
+ * bsums = 0 (ggml leaves bsums unwritten there; 0 is their only value
+ * consistent with qs).  A max whose -127 / max overflows (|max| < ~3.7e-37)
+ * gives iscale = -+inf and so q = 0 everywhere (nearest_int of +-inf or of
+ * inf * 0 = NaN keeps no bits), d = -+0, as in ggml. */
+static inline void fk_quantize_row_q8_k_ref(const float *x, fk_block_q8_k *y, int64_t k)
+{
+    for (int64_t i = 0; i < k / 256; i++) {
+        const float *xb = x + i * 256;
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            const float ax = fabsf(xb[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = xb[j];
+            }
+        }
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        for (int j = 0; j < 256; j++) {
+            const int v = fk__nearest_int(iscale * xb[j]);
+            y[i].qs[j] = (int8_t)(uint8_t)((uint32_t)(v < 127 ? v : 127) & 0xffu);
+        }
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int l = 0; l < 16; l++)
+                sum += y[i].qs[16 * g + l];
+            y[i].bsums[g] = (int16_t)sum;
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+/* vx: (k/256) Q8_K blocks -> y: (k) f32 (q * d, one rounding). */
+static inline void fk_dequantize_row_q8_k(const void *vx, float *y, int64_t k)
+{
+    const fk_block_q8_k *x = vx;
+    for (int64_t i = 0; i < k / 256; i++)
+        for (int j = 0; j < 256; j++)
+            y[i * 256 + j] = (float)x[i].qs[j] * x[i].d;
 }
 
 #endif /* FK_QUANT_H */

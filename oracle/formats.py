@@ -27,15 +27,17 @@ Layouts (little-endian, as in ggml-common.h):
         8 six-bit mins), qs[128]: for each 64-chunk c, qs[32c+l] low nibble =
         element 64c+l, high nibble = element 64c+32+l;
         value = d * sc_j * q - dmin * m_j for sub-block j = element // 32
+  q8_k: 292 B per 256: f32 d; int8 qs[256]; int16 bsums[16] (sum of each
+        16 qs); value = q * d (ggml's activation format for K-quant dots)
 """
 import hashlib
 
 import numpy as np
 
-FORMATS = {"f32", "none", "f16", "q4_0", "q8_0", "q4_k", "s8_row", "u8_asym"}
+FORMATS = {"f32", "none", "f16", "q4_0", "q8_0", "q4_k", "s8_row", "u8_asym", "q8_k"}
 
 # elements per block, bytes per block
-BLOCKS = {"q4_0": (32, 18), "q8_0": (32, 34), "q4_k": (256, 144)}
+BLOCKS = {"q4_0": (32, 18), "q8_0": (32, 34), "q4_k": (256, 144), "q8_k": (256, 292)}
 
 F32 = np.float32
 U32 = np.uint32
@@ -293,8 +295,49 @@ def _dequantize_q4_k(b):
     return (d[:, None, None] * sc[:, :, None] * q - (dmin[:, None] * m)[:, :, None]).reshape(nb, 256)
 
 
-QUANTIZERS = {"q4_0": _quantize_q4_0, "q8_0": _quantize_q8_0, "q4_k": _quantize_q4_k}
-DEQUANTIZERS = {"q4_0": _dequantize_q4_0, "q8_0": _dequantize_q8_0, "q4_k": _dequantize_q4_k}
+# ---------------------------------------------------------------- q8_k --
+
+def _quantize_q8_k(xb):
+    """xb: (nb, 256) float32 -> (nb, 292) uint8 (ggml quantize_row_q8_K_ref).
+
+    max: signed value of the first strictly largest |v| (NaN never wins);
+    iscale = -127/max in f32; q = min(127, nearest_int(f32(iscale * x)))
+    kept as its low 8 bits; d = f32(1/iscale); bsums = sums of 16 stored q.
+    amax == 0: d = 0, q = 0, bsums = 0."""
+    nb = xb.shape[0]
+    amax = np.zeros(nb, F32)
+    mx = np.zeros(nb, F32)
+    for j in range(256):
+        a = np.abs(xb[:, j])
+        upd = a > amax                       # False for NaN
+        amax = np.where(upd, a, amax)
+        mx = np.where(upd, xb[:, j], mx)
+    zero = amax == 0
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        iscale = (F32(-127.0) / np.where(zero, F32(1.0), mx)).astype(F32)
+        v = _nearest_int((iscale[:, None] * xb).astype(F32))
+        d = (F32(1.0) / iscale).astype(F32)
+    q = (np.minimum(v, 127) & 0xFF).astype(np.uint8).view(np.int8)
+    q = np.where(zero[:, None], np.int8(0), q)
+    d = np.where(zero, F32(0.0), d).astype(F32)
+    bsums = q.astype(np.int64).reshape(nb, 16, 16).sum(axis=2).astype(np.int16)   # exact integers
+    out = np.zeros((nb, 292), np.uint8)
+    out[:, 0:4] = d.reshape(nb, 1).view(np.uint8)
+    out[:, 4:260] = q.view(np.uint8)
+    out[:, 260:292] = bsums.view(np.uint8)
+    return out
+
+
+def _dequantize_q8_k(b):
+    nb = b.shape[0]
+    d = np.ascontiguousarray(b[:, 0:4]).view(F32).reshape(nb).astype(np.float64)
+    q = np.ascontiguousarray(b[:, 4:260]).view(np.int8).astype(np.float64)
+    return q * d[:, None]
+
+
+QUANTIZERS = {"q4_0": _quantize_q4_0, "q8_0": _quantize_q8_0, "q4_k": _quantize_q4_k, "q8_k": _quantize_q8_k}
+DEQUANTIZERS = {"q4_0": _dequantize_q4_0, "q8_0": _dequantize_q8_0, "q4_k": _dequantize_q4_k,
+                "q8_k": _dequantize_q8_k}
 
 
 def _rows(w, fmt):
