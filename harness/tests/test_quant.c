@@ -56,6 +56,7 @@ static void quantize_c(enum fk_format f, const float *x, int64_t n, uint8_t *out
     case FK_FMT_Q4_0: fk_quantize_row_q4_0_ref(x, (fk_block_q4_0 *)out, n); break;
     case FK_FMT_Q8_0: fk_quantize_row_q8_0_ref(x, (fk_block_q8_0 *)out, n); break;
     case FK_FMT_Q4_K: fk_quantize_row_q4_k_ref(x, (fk_block_q4_k *)out, n); break;
+    case FK_FMT_Q8_K: fk_quantize_row_q8_k_ref(x, (fk_block_q8_k *)out, n); break;
     default: fail_msg("no quantizer for format %d", (int)f);
     }
 }
@@ -66,6 +67,7 @@ static void dequantize_c(enum fk_format f, const uint8_t *q, float *y, int64_t n
     case FK_FMT_Q4_0: fk_dequantize_row_q4_0(q, y, n); break;
     case FK_FMT_Q8_0: fk_dequantize_row_q8_0(q, y, n); break;
     case FK_FMT_Q4_K: fk_dequantize_row_q4_k(q, y, n); break;
+    case FK_FMT_Q8_K: fk_dequantize_row_q8_k(q, y, n); break;
     default: fail_msg("no dequantizer for format %d", (int)f);
     }
 }
@@ -75,7 +77,9 @@ static void assert_same_bytes(const char *what, enum fk_format f, const uint8_t 
 {
     for (size_t i = 0; i < n; i++) {
         if (c[i] != o[i]) {
-            size_t bb = f == FK_FMT_Q4_0 ? FK_Q4_0_BYTES : f == FK_FMT_Q8_0 ? FK_Q8_0_BYTES : FK_Q4_K_BYTES;
+            size_t bb = f == FK_FMT_Q4_0 ? FK_Q4_0_BYTES : f == FK_FMT_Q8_0 ? FK_Q8_0_BYTES
+                        : f == FK_FMT_Q4_K                      ? FK_Q4_K_BYTES
+                                                                : FK_Q8_K_BYTES;
             fail_msg("%s %s: C and oracle differ at byte %zu (block %zu, offset %zu): C 0x%02x, oracle 0x%02x",
                      what, fk_format_name(f), i, i / bb, i % bb, c[i], o[i]);
         }
@@ -83,7 +87,7 @@ static void assert_same_bytes(const char *what, enum fk_format f, const uint8_t 
 }
 
 /* Quantizes x (n floats, n a multiple of 256) with oracle/formats.py in
- * formats q4_0 q8_0 q4_k and compares each with the C quantizer. */
+ * formats q4_0 q8_0 q4_k q8_k and compares each with the C quantizer. */
 static void compare_with_oracle(const char *what, const float *x, int64_t n)
 {
     char dir[] = "/tmp/test_quant.XXXXXX";
@@ -102,7 +106,7 @@ static void compare_with_oracle(const char *what, const float *x, int64_t n)
         "x = np.load(sys.argv[2])\n"
         "for f in sys.argv[4:]:\n"
         "    np.save('%s/out-%s.npy' % (sys.argv[3], f), formats.quantize(x, f).reshape(-1))\n";
-    char *argv[] = {(char *)python(), "-c", (char *)script, "oracle", in, dir, "q4_0", "q8_0", "q4_k", NULL};
+    char *argv[] = {(char *)python(), "-c", (char *)script, "oracle", in, dir, "q4_0", "q8_0", "q4_k", "q8_k", NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
     if (rc != 0)
@@ -112,8 +116,8 @@ static void compare_with_oracle(const char *what, const float *x, int64_t n)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("%s: oracle/formats.py failed (status %d)", what, status);
-    static const enum fk_format fmts[] = {FK_FMT_Q4_0, FK_FMT_Q8_0, FK_FMT_Q4_K};
-    for (int k = 0; k < 3; k++) {
+    static const enum fk_format fmts[] = {FK_FMT_Q4_0, FK_FMT_Q8_0, FK_FMT_Q4_K, FK_FMT_Q8_K};
+    for (int k = 0; k < 4; k++) {
         char out[300];
         snprintf(out, sizeof out, "%s/out-%s.npy", dir, fk_format_name(fmts[k]));
         struct fk_npy a;
@@ -283,6 +287,134 @@ static void fill_q4_k_mix(float *x)
             x[32 * sb + j] = (float)((v + off) * scale);
         }
     }
+}
+
+/* Q8_K (256 per block), one kind per block: nearest_int ties with iscale
+ * = 1 (max = -127) and -1 (max = 127), ties and ulps around them under
+ * inexact iscales, all-zero (+0 and -0), f32 subnormals whose -127 / max
+ * overflows to inf, a first-wins negative max tie, 1e30 beside 1e-30,
+ * all-negative data, plain random data. */
+enum { NB_Q8_K = 2816 };   /* 11 blocks of 256 */
+
+static void fill_q8_k(float *x)
+{
+    uint64_t s = 0x51ed27071bb5e1a1ull;
+    static const float maxes[] = {3.0f, 0.1f, 1.0f / 7.0f, 1e-3f, 250.0f};
+    for (int b = 0; b < NB_Q8_K / 256; b++) {
+        float *xb = x + 256 * b;
+        for (int j = 0; j < 256; j++) {
+            const double u = urand(&s) * 2 - 1;
+            const int k = (j * 37) % 254 - 127;   /* -127..126 */
+            float v;
+            switch (b) {
+            case 0: v = j == 0 ? -127.0f : (float)k + 0.5f; break;   /* iscale = 1: exact .5 ties */
+            case 1: v = j == 0 ? 127.0f : (float)k + 0.5f; break;    /* iscale = -1 */
+            case 2: case 3: case 4: {                                  /* inexact iscale: ties within an ulp */
+                const float mx = maxes[(b + j) % 5] * (b == 3 ? -1.0f : 1.0f);
+                const float is = -127.0f / mx;
+                v = j == 0 ? mx : (float)(((double)k + 0.5) / (double)is);
+                const int nudge = j % 3 - 1;
+                if (nudge)
+                    v = nextafterf(v, nudge > 0 ? INFINITY : -INFINITY);
+                if (fabsf(v) > fabsf(mx))
+                    v = 0.5f * v;
+                break;
+            }
+            case 5: v = (j & 1) ? -0.0f : 0.0f; break;
+            case 6: v = (float)(u * 1e-39); break;
+            case 7: v = j == 9 ? -5.0f : j == 200 ? 5.0f : (float)u; break;   /* first-wins negative max */
+            case 8: v = j == 17 ? 1e30f : (float)(u * 1e-30); break;
+            case 9: v = (float)(-fabs(u) - 0.1); break;
+            default: v = (float)u; break;
+            }
+            xb[j] = v;
+        }
+    }
+}
+
+static void test_oracle_q8_k(void **state)
+{
+    (void)state;
+    float *x = calloc(NB_Q8_K, sizeof *x);
+    fill_q8_k(x);
+    int ties = 0;
+    for (int b = 0; b < NB_Q8_K / 256; b++) {
+        float amax = 0, mx = 0;
+        for (int j = 0; j < 256; j++)
+            if (fabsf(x[256 * b + j]) > amax) {
+                amax = fabsf(x[256 * b + j]);
+                mx = x[256 * b + j];
+            }
+        if (amax == 0)
+            continue;
+        const float is = -127.0f / mx;
+        for (int j = 0; j < 256; j++) {
+            const float p = is * x[256 * b + j];
+            ties += isfinite(p) && p - floorf(p) == 0.5f;
+        }
+    }
+    print_message("[          ] q8_k ties: %d exact .5 values of iscale*x\n", ties);
+    assert_true(ties > 300);
+    compare_with_oracle("q8_k ties and extremes", x, NB_Q8_K);
+    free(x);
+}
+
+/* Q8_K rules: nearest_int ties go to even; bsums are the sums of each 16
+ * stored values; d = 1 / iscale; an all-zero block is all zero bytes; a
+ * max whose iscale overflows quantizes to all-zero values. */
+static void test_q8_k_rules(void **state)
+{
+    (void)state;
+    float x[256];
+    for (int j = 0; j < 256; j++)
+        x[j] = (float)((j % 32) - 16) + 0.5f;   /* -15.5 .. 15.5 */
+    x[255] = -127.0f;                            /* max = -127: iscale = 1, d = 1 */
+    fk_block_q8_k b;
+    fk_quantize_row_q8_k_ref(x, &b, 256);
+    assert_true(b.d == 1.0f);
+    for (int j = 0; j < 255; j++) {
+        const float f = floorf(x[j]);
+        const int even = ((int)f % 2 == 0) ? (int)f : (int)f + 1;   /* x - f == 0.5: the even neighbour */
+        if (b.qs[j] != even)
+            fail_msg("q8_k %.1f -> %d, expected %d (ties to even)", (double)x[j], b.qs[j], even);
+    }
+    assert_int_equal(b.qs[255], -127);
+    for (int g = 0; g < 16; g++) {
+        int sum = 0;
+        for (int l = 0; l < 16; l++)
+            sum += b.qs[16 * g + l];
+        assert_int_equal(b.bsums[g], sum);
+    }
+    /* sign of the max: first largest |v| wins; +max gives iscale < 0 */
+    memset(x, 0, sizeof x);
+    x[10] = 2.0f;
+    x[20] = -2.0f;
+    x[30] = 1.0f;
+    fk_quantize_row_q8_k_ref(x, &b, 256);
+    assert_true(b.d < 0);
+    assert_int_equal(b.qs[10], -127);
+    assert_int_equal(b.qs[20], 127);
+    assert_int_equal(b.qs[30], -64);            /* -63.5 -> -64 (even) */
+    /* all zero: every byte 0 */
+    for (int j = 0; j < 256; j++)
+        x[j] = (j & 1) ? -0.0f : 0.0f;
+    memset(&b, 0x5a, sizeof b);
+    fk_quantize_row_q8_k_ref(x, &b, 256);
+    const uint8_t *bytes = (const uint8_t *)&b;
+    for (size_t i = 0; i < sizeof b; i++)
+        if (bytes[i] != 0)
+            fail_msg("q8_k zero block: byte %zu is 0x%02x", i, bytes[i]);
+    /* |max| = 1e-39: -127 / max overflows to -inf, every value quantizes to 0 */
+    for (int j = 0; j < 256; j++)
+        x[j] = 1e-39f * (float)(j % 7 - 3) / 3.0f;
+    fk_quantize_row_q8_k_ref(x, &b, 256);
+    assert_true(b.d == 0.0f);
+    for (int j = 0; j < 256; j++)
+        assert_int_equal(b.qs[j], 0);
+    float y[256];
+    fk_dequantize_row_q8_k(&b, y, 256);
+    for (int j = 0; j < 256; j++)
+        assert_true(y[j] == 0.0f);
 }
 
 static void test_oracle_ties_q4_0(void **state)
@@ -601,6 +733,8 @@ int main(void)
         cmocka_unit_test(test_oracle_ties_q8_0),
         cmocka_unit_test(test_oracle_hard_blocks),
         cmocka_unit_test(test_oracle_q4_k_mix),
+        cmocka_unit_test(test_q8_k_rules),
+        cmocka_unit_test(test_oracle_q8_k),
     };
     return cmocka_run_group_tests_name("GGML formats: C vs oracle, properties", tests, NULL, NULL);
 }
