@@ -29,8 +29,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../kernels/gemv_qdot_x86.h"
 #include "../../kernels/quant.h"
 #include "../check.h"
+#include "../cpu.h"
+#include "../registry.h"
 #include "../npy.h"
 #include "../verify.h"
 
@@ -717,6 +720,73 @@ static void test_q4_k_layout(void **state)
         }
 }
 
+/* The plugins' own Q8_K activation quantizers (prepare(), SIMD on x86)
+ * byte for byte against fk_quantize_row_q8_k_ref on the tie and extreme
+ * blocks above plus random rows: the kernels' gate compares outputs within
+ * a tolerance, which a quantizer one step off at a tie would pass. */
+static void test_prepare_q8_k_exact(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int layout;   /* 0: plain Q8_K blocks, 1: x86 records, 2: x86 records, AVX-512 order */
+    } plugins[] = {
+        {"gemv.q4_k_q8_k.scalar", 0},    {"gemv.q4_k_q8_k.neon", 0}, {"gemv.q4_k_q8_k.neondot", 0},
+        {"gemv.q4_k_q8_k.avx2", 1},      {"gemv.q4_k_q8_k.avx512vnni", 2},
+    };
+    const char *dir = getenv("FALSIFY_PLUGINS") ? getenv("FALSIFY_PLUGINS") : "build/kernels";
+    struct fk_registry reg;
+    memset(&reg, 0, sizeof reg);
+    struct fk_err e;
+    if (fk_registry_scan(&reg, dir, fk_cpu_detect(), &e) != 0)
+        fail_msg("%s", e.msg);
+    const int64_t n = NB_Q8_K + 256 * 5;
+    float *x = calloc((size_t)n, sizeof *x);
+    fill_q8_k(x);
+    uint64_t s = 77;
+    for (int64_t j = NB_Q8_K; j < n; j++)
+        x[j] = (float)((urand(&s) * 2 - 1) * pow(10.0, (double)(j / 256 % 5) - 2));
+    const size_t want_bytes = (size_t)(n / 256) * QK_XSB_BYTES;
+    uint8_t *want = calloc(want_bytes, 1), *got = NULL;
+    int tested = 0;
+    for (size_t p = 0; p < sizeof plugins / sizeof plugins[0]; p++) {
+        const struct fk_entry *en = fk_registry_find(&reg, plugins[p].name);
+        if (!en || en->status != FK_RUNNABLE) {
+            print_message("[  SKIP    ] %s: %s\n", plugins[p].name, en ? en->why : "not built for this architecture");
+            continue;
+        }
+        const struct fk_kernel *k = en->k;
+        const struct fk_shape sh = {1, n, 1};
+        size_t bytes = k->prepare_size(&sh);
+        if (plugins[p].layout == 0) {
+            assert_int_equal(bytes, fk_format_row_bytes(FK_FMT_Q8_K, n));
+            fk_quantize_row_q8_k_ref(x, (fk_block_q8_k *)want, n);
+        } else {
+            assert_int_equal(bytes, want_bytes);
+            qk__prepare(x, n, want, plugins[p].layout == 2);
+        }
+        got = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        memset(got, 0xa5, bytes);
+        struct fk_args a;
+        memset(&a, 0, sizeof a);
+        a.shape = sh;
+        a.x = x;
+        a.scratch = got;
+        k->prepare(&a);
+        for (size_t i = 0; i < bytes; i++)
+            if (got[i] != want[i])
+                fail_msg("%s prepare: byte %zu (block %zu) is 0x%02x, reference 0x%02x", k->name, i,
+                         i / (plugins[p].layout ? QK_XSB_BYTES : FK_Q8_K_BYTES), got[i], want[i]);
+        free(got);
+        tested++;
+    }
+    print_message("[          ] %d Q8_K prepare() quantizers byte-exact\n", tested);
+    assert_true(tested >= 1);
+    free(want);
+    free(x);
+    fk_registry_free(&reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_oracle_q4_k_mix),
         cmocka_unit_test(test_q8_k_rules),
         cmocka_unit_test(test_oracle_q8_k),
+        cmocka_unit_test(test_prepare_q8_k_exact),
     };
     return cmocka_run_group_tests_name("GGML formats: C vs oracle, properties", tests, NULL, NULL);
 }
