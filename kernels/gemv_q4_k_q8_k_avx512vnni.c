@@ -21,6 +21,18 @@
 
 #include "gemv_qdot_x86.h"
 
+/* Row streams and software prefetch distance (bytes ahead in each row
+ * stream; 0: none), measured in README ("DRAM streaming"). */
+#ifndef QK_SPREAD
+#define QK_SPREAD 1
+#endif
+#ifndef QK_PREFETCH
+#define QK_PREFETCH 0
+#endif
+#ifndef QK_NAME
+#define QK_NAME "gemv.q4_k_q8_k.avx512vnni"
+#endif
+
 static void gemv_q4_k_q8_k_avx512vnni__prepare(const struct fk_args *a)
 {
     qk__prepare_256(a->x, a->shape.cols, a->scratch, 1);
@@ -80,10 +92,17 @@ static void gemv_q4_k_q8_k_avx512vnni__run(const struct fk_args *a, int64_t r0, 
     const uint8_t *xs = a->scratch; /* (nb) records of 320 B */
     float *y = a->y;                /* (rows) */
 
-    for (int64_t r = r0; r < r1; r += 4) {
+    /* Four rows per pass, one from each quarter of [r0, r1): four
+     * sequential streams in distinct pages (QK_SPREAD 0: four adjacent rows,
+     * one stream); a missing row re-reads row r0 + t and is not stored. */
+    const int64_t q = (r1 - r0 + 3) / 4;
+    for (int64_t t = 0; t < q; t++) {
         const fk_block_q4_k *wr[4];
-        for (int i = 0; i < 4; i++)
-            wr[i] = w + (r + i < r1 ? r + i : r) * nb;
+        int64_t rr[4];
+        for (int i = 0; i < 4; i++) {
+            rr[i] = QK_SPREAD ? r0 + i * q + t : r0 + 4 * t + i;
+            wr[i] = w + (rr[i] < r1 ? rr[i] : r0 + t) * nb;
+        }
         __m512 acc[4];
         __m128 macc[4];
         for (int i = 0; i < 4; i++) {
@@ -92,18 +111,22 @@ static void gemv_q4_k_q8_k_avx512vnni__run(const struct fk_args *a, int64_t r0, 
         }
         for (int64_t b = 0; b < nb; b++) {
             const uint8_t *rec = xs + b * QK_XSB_BYTES;
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < 4; i++) {
+                if (QK_PREFETCH)
+                    _mm_prefetch((const char *)(wr[i] + b) + QK_PREFETCH, _MM_HINT_T0);
                 qk_block(wr[i] + b, rec, &acc[i], &macc[i]);
+            }
         }
-        for (int i = 0; i < 4 && r + i < r1; i++)
-            y[r + i] = _mm512_reduce_add_ps(acc[i]) - hsum_128(macc[i]);
+        for (int i = 0; i < 4; i++)
+            if (rr[i] < r1)
+                y[rr[i]] = _mm512_reduce_add_ps(acc[i]) - hsum_128(macc[i]);
     }
 }
 
 static const struct fk_kernel gemv_q4_k_q8_k_avx512vnni = {
     .abi = FK_ABI_VERSION,
     .size = sizeof(struct fk_kernel),
-    .name = "gemv.q4_k_q8_k.avx512vnni",
+    .name = QK_NAME,
     .isa = "avx512vnni",
     .op = FK_OP_GEMV,
     .weights = FK_FMT_Q4_K,
