@@ -48,6 +48,12 @@ static void usage(FILE *f)
             "  --machine NAME  machine name for results (env FALSIFY_MACHINE; default from the CPU model)\n"
             "  --python PATH   Python 3 with NumPy for the oracle (env FALSIFY_PYTHON; default /usr/bin/python3)\n"
             "  --seed N        oracle case seed (default 1)\n"
+            "  --isa MASK      run as a lesser CPU: x86-64-v3, x86-64-v4, or features (avx,avx2,fma); plugins\n"
+            "                  needing more are skipped as \"masked\" (env FALSIFY_ISA)\n"
+            "  --plan          check: resolve roles and say what would be judged or UNTESTABLE and why;\n"
+            "                  measure nothing, write nothing\n"
+            "  --strict        check: exit 1 when a verdict is UNTESTABLE for a reason other than the\n"
+            "                  capability its claim needs (CPU feature, cores) or emulation\n"
             "  --quiet         no progress lines\n"
             "  --kernels GLOB, --shapes RxC,..., --threads 1,2, --cold   (bench)\n"
             "exit status: 0 ok; 1 a guard hypothesis FALSIFIED, a kernel wrong or crashed, or a mutant escaped;\n"
@@ -295,7 +301,7 @@ static int cmd_machine(struct fk_ctx *c, int force)
     return 0;
 }
 
-static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
+static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
 {
     struct fk_hypo *h = NULL;
     int nh = 0;
@@ -309,13 +315,13 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
         return 2;
     }
     struct fk_machine *m = calloc(1, sizeof *m);
-    /* emulated: no timing at all, so no ceilings to measure */
-    if (!m || (!c->emulated && ensure_machine(c, m, 0) != 0)) {
+    /* emulated: no timing at all, so no ceilings to measure; plan: nothing measured */
+    if (!m || (!c->emulated && !c->plan && ensure_machine(c, m, 0) != 0)) {
         free(m);
         free(h);
         return 2;
     }
-    c->ceilings = c->emulated ? NULL : m;
+    c->ceilings = c->emulated || c->plan ? NULL : m;
     if (fk_check_run(c, h, nh, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         free(m);
@@ -324,6 +330,24 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
     }
     fk_print_table(&run, stdout);
     int rc = 0;
+    int ucount[FK_UC_COUNT];
+    int unfit = fk_untestable_counts(&run, ucount);
+    printf("\nUNTESTABLE by cause:");
+    for (int u = 1; u < FK_UC_COUNT; u++)
+        printf(" %s %d%s", fk_ucause_name((enum fk_ucause)u), ucount[u], u + 1 < FK_UC_COUNT ? "," : "\n");
+    if (unfit)
+        printf("%s: %d row(s) UNTESTABLE for naming or a failure, not for a capability the claim needs "
+               "(see untestable_cause)\n", strict ? "FAIL" : "note", unfit);
+    if (c->plan) {
+        printf("plan only: nothing measured or written\n");
+        rc = strict && unfit ? 1 : 0;
+        fk_run_free(&run);
+        free(m);
+        free(h);
+        return rc;
+    }
+    if (strict && unfit)
+        rc = 1;
     if (fk_write_results(c, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         rc = 2;
@@ -553,6 +577,17 @@ static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants
     return rc;
 }
 
+/* Scans plugins against the detected CPU, then applies the --isa mask, so a
+ * masked plugin says "masked" and one the CPU lacks says so. */
+static int scan(struct fk_ctx *c, const char *dir, uint64_t detected, uint64_t mask, struct fk_err *e)
+{
+    if (fk_registry_scan(&c->reg, dir, detected, e) != 0)
+        return -1;
+    if (c->isa_mask[0])
+        fk_registry_mask(&c->reg, mask, c->isa_mask);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -576,7 +611,8 @@ int main(int argc, char **argv)
     const char *machine = getenv("FALSIFY_MACHINE");
     snprintf(c.python, sizeof c.python, "%s", env_or("FALSIFY_PYTHON", "/usr/bin/python3"));
     c.seed = 1;
-    int with_mutants = 0, force = 0, cold = 0;
+    int with_mutants = 0, force = 0, cold = 0, strict = 0;
+    const char *isa = getenv("FALSIFY_ISA");
     const char *bench_kernels = "gemv.f32.*";
     char *bench_shapes = NULL, *bench_threads = NULL;
     char default_shapes[] = "2048x2048", default_threads[] = "1";
@@ -621,6 +657,12 @@ int main(int argc, char **argv)
             with_mutants = 1;
         else if (strcmp(a, "--quiet") == 0)
             c.quiet = 1;
+        else if (strcmp(a, "--plan") == 0)
+            c.plan = 1;
+        else if (strcmp(a, "--strict") == 0)
+            strict = 1;
+        else if (strcmp(a, "--isa") == 0 && has_val)
+            isa = argv[++i];
         else if (a[0] == '-' && !is_decode) {
             fprintf(stderr, "falsify: unknown option '%s' (or missing value)\n", a);
             usage(stderr);
@@ -630,6 +672,17 @@ int main(int argc, char **argv)
             files[nfiles++] = argv[i];
     }
     c.cpu = fk_cpu_detect();
+    uint64_t detected = c.cpu, mask = ~0ull;
+    if (isa && isa[0]) {
+        struct fk_err e;
+        if (strlen(isa) >= sizeof c.isa_mask || fk_isa_mask_parse(isa, &mask, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", strlen(isa) >= sizeof c.isa_mask ? "--isa: value too long" : e.msg);
+            free(files);
+            return 2;
+        }
+        snprintf(c.isa_mask, sizeof c.isa_mask, "%s", isa);
+        c.cpu &= mask;
+    }
     fk_cpu_model(c.cpu_model, sizeof c.cpu_model);
     char emulated_why[160] = "";
     c.emulated = detect_emulation(emulated_why, sizeof emulated_why);
@@ -660,7 +713,7 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "bench") == 0) {
         struct fk_err e;
-        if (fk_registry_scan(&c.reg, plugins, c.cpu, &e) != 0) {
+        if (scan(&c, plugins, detected, mask, &e) != 0) {
             fprintf(stderr, "falsify: %s\n", e.msg);
             free(files);
             return 2;
@@ -687,7 +740,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct fk_err e;
-    if (fk_registry_scan(&c.reg, is_mut ? mutants_dir : plugins, c.cpu, &e) != 0) {
+    if (scan(&c, is_mut ? mutants_dir : plugins, detected, mask, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         free(files);
         return 2;
@@ -701,7 +754,7 @@ int main(int argc, char **argv)
     else if (is_mut)
         rc = cmd_mutants(&c, files, nfiles);
     else
-        rc = cmd_check(&c, files, nfiles);
+        rc = cmd_check(&c, files, nfiles, strict);
     fk_registry_free(&c.reg);
     free(files);
     return rc;

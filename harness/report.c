@@ -53,7 +53,9 @@ void fk_print_table(const struct fk_run *run, FILE *f)
         if ((r->h->kind == FK_KIND_SPEEDUP || r->h->kind == FK_KIND_PARITY) && !isnan(r->median_a_ns))
             fprintf(f, " (%.4g vs %.4g us)", r->median_a_ns * 1e-3, r->median_b_ns * 1e-3);
         if (r->verdict != FK_SUPPORTED && r->reason[0])
-            fprintf(f, "\n%-30s   %s", "", r->reason);
+            fprintf(f, "\n%-30s   %s%s%s%s", "", r->verdict == FK_UNTESTABLE ? "(" : "",
+                    r->verdict == FK_UNTESTABLE ? fk_ucause_name(r->cause) : "", r->verdict == FK_UNTESTABLE ? ") " : "",
+                    r->reason);
         fputc('\n', f);
     }
 }
@@ -196,7 +198,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
     FILE *f = a.f;
     static const char *const cols[] = {"id", "kind", "role", "kernel", "baseline", "shape", "aggregate", "threads",
                                        "cache", "level", "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold",
-                                       "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason",
+                                       "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason", "untestable_cause",
                                        "claim", "source", "file", "machine", "cpu_model", "cores_used", "isa",
                                        "build", "git_commit", "date", "emulated", "replicates", "between_share",
                                        "timer_res_ns", "batch_calls", "overhead_ns", "cpu_mhz_drift"};
@@ -230,6 +232,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_num(f, r->median_b_ns, 0);
         csv_num(f, h->kind == FK_KIND_SCALING || h->kind == FK_KIND_ROOFLINE ? r->extra : NAN, 0);
         csv_field(f, r->reason, 0);
+        csv_field(f, r->verdict == FK_UNTESTABLE ? fk_ucause_name(r->cause) : "", 0);
         csv_field(f, h->claim, 0);
         csv_field(f, h->source, 0);
         csv_field(f, loc, 0);
