@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "hypo.h"
+#include "ident.h"
 #include "judge.h"
 #include "machine.h"
 #include "registry.h"
@@ -47,6 +48,8 @@ struct fk_ctx {
     int quiet;
     int plan;                /* --plan: resolve and classify, measure nothing */
     char isa_mask[128];      /* --isa / FALSIFY_ISA as given ("" = none) */
+    const struct fk_ident *ident;  /* machine identity and provenance (NULL: not read) */
+    char run_id[64];         /* this invocation: results/<machine>/runs/<run_id>/ */
 };
 
 /* Kernel measurement row (kernels.csv). */

@@ -236,8 +236,7 @@ static void copy_trimmed(char *buf, size_t n, const char *src, size_t len)
     buf[len] = 0;
 }
 
-/* First value of "key<ws>: value" in /proc/cpuinfo; 0 if found. */
-static int cpuinfo_value(const char *key, char *buf, size_t n)
+int fk_cpuinfo_value(const char *key, char *buf, size_t n)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
@@ -284,13 +283,13 @@ void fk_cpu_model(char *buf, size_t n)
 #endif
     /* aarch64 kernels give no model name; "CPU part" is the core id (0xd0b = A76). */
     char v[256];
-    if (cpuinfo_value("model name", buf, n) == 0)
+    if (fk_cpuinfo_value("model name", buf, n) == 0)
         return;
-    if (cpuinfo_value("CPU part", v, sizeof v) == 0) {
+    if (fk_cpuinfo_value("CPU part", v, sizeof v) == 0) {
         snprintf(buf, n, "CPU part %s", v);
         return;
     }
-    if (cpuinfo_value("Hardware", buf, n) == 0)
+    if (fk_cpuinfo_value("Hardware", buf, n) == 0)
         return;
     snprintf(buf, n, "unknown");
 }

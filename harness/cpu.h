@@ -45,6 +45,9 @@ uint64_t fk_cpu_feature_bit(const char *name);
  * the token and the valid ones. */
 int fk_isa_mask_parse(const char *spec, uint64_t *mask, struct fk_err *e);
 
+/* First value of "key<ws>: value" in /proc/cpuinfo, trimmed; 0 if found. */
+int fk_cpuinfo_value(const char *key, char *buf, size_t n);
+
 /* CPU model string ("AMD EPYC ..."), trimmed; "unknown" if unavailable. */
 void fk_cpu_model(char *buf, size_t n);
 

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "cpu.h"
 #include "hypo.h"
+#include "ident.h"
 #include "machine.h"
 #include "pool.h"
 #include "registry.h"
@@ -58,30 +59,6 @@ static void usage(FILE *f)
             "  --kernels GLOB, --shapes RxC,..., --threads 1,2, --cold   (bench)\n"
             "exit status: 0 ok; 1 a guard hypothesis FALSIFIED, a kernel wrong or crashed, or a mutant escaped;\n"
             "             2 bad input (message names the file, line and rule)\n");
-}
-
-static void machine_name(const char *model, int ncpu, char *out, size_t n)
-{
-    size_t o = 0;
-    int dash = 0;
-    for (const char *p = model; *p && o + 1 < n; p++) {
-        char ch = *p;
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-            if (dash && o > 0 && o + 1 < n)
-                out[o++] = '-';
-            out[o++] = ch;
-            dash = 0;
-        } else {
-            dash = 1;
-        }
-    }
-    out[o] = 0;
-    char suffix[32];
-    snprintf(suffix, sizeof suffix, "-%dc", ncpu);
-    if (o + strlen(suffix) < n)
-        strcat(out, suffix);
 }
 
 /* Is this process running under a user-mode emulator (qemu-user)?  Its
@@ -218,6 +195,12 @@ static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir,
            fk_cpu_feature_list(c->cpu, feats, sizeof feats));
     if (c->emulated)
         printf("emulated: %s: correctness only, speed verdicts UNTESTABLE\n", emulated_why);
+    if (c->isa_mask[0])
+        printf("masked: --isa %s: plugins needing more are skipped\n", c->isa_mask);
+    if (c->ident)
+        printf("machine: %s (%s family %u model %u stepping %u, %s, %s, microcode %s, hypervisor %s)\n", c->machine,
+               c->ident->vendor_id, c->ident->family, c->ident->model, c->ident->stepping, c->ident->codename,
+               c->ident->isa_level, c->ident->microcode, c->ident->hypervisor);
     int runnable = 0, skipped = 0, refused = 0;
     printf("plugins:\n");
     for (int i = 0; i < c->reg.n; i++) {
@@ -265,11 +248,17 @@ static int ensure_machine(struct fk_ctx *c, struct fk_machine *m, int force)
     if (rc == 0)
         return 0;
     fprintf(stderr, "measuring machine ceilings (cached in %s until the machine or build changes)...\n", path);
-    if (fk_machine_measure(m, c->cpu, key, c->ncpu, !c->quiet, &e) != 0 || fk_mkdirs(c->results_dir, &e) != 0 ||
-        fk_machine_write(m, path, c->machine, c->cpu_model, &e) != 0) {
+    char rows[16384] = "";
+    if (fk_machine_measure(m, c->cpu, key, c->ncpu, !c->quiet, &e) == 0 && c->ident) {
+        fk_ident_machine_rows(c->ident, c->machine, key, m->date, rows, sizeof rows);
+        m->extra_rows = rows;
+    }
+    if (!m->date[0] || fk_mkdirs(c->results_dir, &e) != 0 || fk_machine_write(m, path, c->machine, c->cpu_model, &e) != 0) {
+        m->extra_rows = NULL;
         fprintf(stderr, "falsify: %s\n", e.msg);
         return -1;
     }
+    m->extra_rows = NULL;
     return 0;
 }
 
@@ -699,16 +688,45 @@ int main(int argc, char **argv)
         bench_shapes = default_shapes;
     if (!bench_threads)
         bench_threads = default_threads;
-    if (machine)
+    struct fk_ident ident;
+    fk_ident_read(&ident, c.cpu, c.ncpu);
+    if (c.emulated) {  /* the CPUID / cpuinfo seen are the host's */
+        snprintf(ident.vendor, sizeof ident.vendor, "emulated");
+        snprintf(ident.codename, sizeof ident.codename, "%s", ident.arch);
+    }
+    c.ident = &ident;
+    if (machine) {
+        struct fk_err e;
+        if (fk_machine_name_check(machine, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            free(files);
+            return 2;
+        }
         snprintf(c.machine, sizeof c.machine, "%s", machine);
-    else
-        machine_name(c.cpu_model, c.ncpu, c.machine, sizeof c.machine);
+    } else {
+        fk_ident_folder(&ident, c.machine, sizeof c.machine);
+    }
     snprintf(c.oracle_dir, sizeof c.oracle_dir, "%s", oracle);
     snprintf(c.oracle_script, sizeof c.oracle_script, "%s", env_or("FALSIFY_ORACLE", "oracle/gen.py"));
+    if (results && strlen(results) + 64 >= sizeof c.results_dir) {  /* room for runs/<id>/samples.csv */
+        fprintf(stderr, "falsify: --results '%.40s...': path of %zu characters, at most %zu\n", results,
+                strlen(results), sizeof c.results_dir - 65);
+        free(files);
+        return 2;
+    }
     if (results)
         snprintf(c.results_dir, sizeof c.results_dir, "%s", results);
     else
         snprintf(c.results_dir, sizeof c.results_dir, "results/%s", c.machine);
+    /* commands that write there: never into another CPU's folder */
+    if ((strcmp(cmd, "machine") == 0 || strcmp(cmd, "bench") == 0 || (strcmp(cmd, "check") == 0 && !c.plan))) {
+        struct fk_err e;
+        if (fk_ident_check_folder(c.results_dir, &ident, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            free(files);
+            return 2;
+        }
+    }
     c.rng_seed = (unsigned long long)time(NULL);
 
     if (strcmp(cmd, "bench") == 0) {

@@ -37,7 +37,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 for cpu in "$@"; do
     q="qemu-aarch64 -L $SYSROOT -cpu $cpu"
     out="$B/results/$cpu"
-    mkdir -p "$out"
+    rm -rf "$out" && mkdir -p "$out"  # a build output: each run starts afresh
     echo "==== qemu-aarch64 -cpu $cpu"
 
     $q "$B/falsify" list >"$out/list.txt" 2>&1 || bad "$cpu: falsify list"

@@ -74,7 +74,7 @@ static void csv_field(FILE *f, const char *s, int last)
     } else {
         fputs(s, f);
     }
-    fputs(last ? "\r\n" : ",", f);
+    fputs(last ? "\n" : ",", f);
 }
 
 static void csv_num(FILE *f, double v, int last)
@@ -94,6 +94,38 @@ static void csv_int(FILE *f, long long v, int last)
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", v);
     csv_field(f, buf, last);
+}
+
+/* Provenance columns every kernels.csv and hypotheses.csv row carries (the
+ * machine's identity, ident.h), written before the last column. */
+#define PROVENANCE_COLS "run_id", "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "codename", \
+    "isa_level", "isa_mask", "microcode", "cpu_features", "caches", "memory_bytes", "os_kernel", "hypervisor", \
+    "governor", "boost"
+
+static void csv_provenance(FILE *f, const struct fk_ctx *c)
+{
+    const struct fk_ident *id = c->ident;
+    csv_field(f, c->run_id, 0);
+    if (!id) {
+        for (int i = 0; i < 15; i++)
+            csv_field(f, "", 0);
+        return;
+    }
+    csv_field(f, id->vendor_id, 0);
+    csv_int(f, id->family, 0);
+    csv_int(f, id->model, 0);
+    csv_int(f, id->stepping, 0);
+    csv_field(f, id->codename, 0);
+    csv_field(f, id->isa_level, 0);
+    csv_field(f, c->isa_mask, 0);
+    csv_field(f, id->microcode, 0);
+    csv_field(f, id->features, 0);
+    csv_field(f, id->caches, 0);
+    csv_int(f, (long long)id->mem_bytes, 0);
+    csv_field(f, id->os_kernel, 0);
+    csv_field(f, id->hypervisor, 0);
+    csv_field(f, id->governor, 0);
+    csv_field(f, id->boost, 0);
 }
 
 static void iso_date(char *buf, size_t n)
@@ -117,7 +149,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound",
         "quant_gauge_max", "quant_gauge_p99", "quant_ulp_max", "seed",
         "samples", "median_ns", "min_ns", "ci_lo_ns", "ci_hi_ns", "gbytes_per_s", "gops_per_s", "note",
-        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", "emulated", "peer_provenance"};
+        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", PROVENANCE_COLS, "emulated", "peer_provenance"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -175,6 +207,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, r->en->path, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
+        csv_provenance(f, c);
         csv_field(f, ((k->flags & FK_KERNEL_EMULATED) || c->emulated) ? "yes" : "no", 0);  /* model or emulator */
         /* peers: library, version and the code path it chose for this shape */
         char prov[512] = "";
@@ -200,7 +233,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
                                        "cache", "level", "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold",
                                        "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason", "untestable_cause",
                                        "claim", "source", "file", "machine", "cpu_model", "cores_used", "isa",
-                                       "build", "git_commit", "date", "emulated", "replicates", "between_share",
+                                       "build", "git_commit", "date", PROVENANCE_COLS, "emulated", "replicates", "between_share",
                                        "timer_res_ns", "batch_calls", "overhead_ns", "cpu_mhz_drift"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
@@ -244,6 +277,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, en ? en->build : "", 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
+        csv_provenance(f, c);
         csv_field(f, c->emulated || (en && (en->k->flags & FK_KERNEL_EMULATED)) ? "yes" : "no", 0);
         /* replication and clock sanity of timed rows (empty for untimed ones) */
         int timed = r->replicates > 0;
@@ -273,7 +307,7 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
     FILE *f = a.f;
-    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate\r\n", f);
+    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate,run_id\n", f);
     for (int i = 0; i < run->ns; i++) {
         const struct fk_sample *s = &run->s[i];
         csv_field(f, s->hypothesis, 0);
@@ -288,7 +322,8 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, c->machine, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
-        csv_int(f, s->replicate, 1);
+        csv_int(f, s->replicate, 0);
+        csv_field(f, c->run_id, 1);
     }
     return fk_atomic_commit(&a, e);
 }
