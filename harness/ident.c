@@ -268,8 +268,8 @@ void fk_ident_folder(const struct fk_ident *id, char *buf, size_t n)
 
 void fk_ident_signature(const struct fk_ident *id, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s %s family %u model %u; features %s; cores %d", id->arch, id->vendor_id, id->family,
-             id->model, id->features, id->ncpu);
+    snprintf(buf, n, "%s %s family %u model %u; features %s; cores %d%s", id->arch, id->vendor_id, id->family,
+             id->model, id->features, id->ncpu, strcmp(id->vendor, "emulated") == 0 ? "; emulated" : "");
 }
 
 int fk_machine_name_check(const char *name, struct fk_err *e)

@@ -18,6 +18,7 @@
 #include "machine.h"
 #include "pool.h"
 #include "registry.h"
+#include "results.h"
 #include "stats.h"
 #include "compare.h"
 #include "decode_run.h"
@@ -262,6 +263,30 @@ static int ensure_machine(struct fk_ctx *c, struct fk_machine *m, int force)
     return 0;
 }
 
+/* A folder's machine.csv records its CPU signature even when no ceilings
+ * were measured (emulated runs): the rows are the identity only, under a
+ * key no measurement matches, so a later `falsify machine` still measures. */
+static int ensure_signature(const struct fk_ctx *c, struct fk_err *e)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/machine.csv", c->results_dir);
+    if (access(path, F_OK) == 0 || !c->ident)
+        return 0;
+    struct fk_machine *m = calloc(1, sizeof *m);
+    char *rows = calloc(1, 16384);
+    int rc = -1;
+    if (m && rows) {
+        fk_ident_machine_rows(c->ident, c->machine, "(identity only: no ceilings measured)", "", rows, 16384);
+        m->extra_rows = rows;
+        rc = fk_machine_write(m, path, c->machine, c->cpu_model, e);
+    } else {
+        fk_fail(e, "out of memory");
+    }
+    free(rows);
+    free(m);
+    return rc;
+}
+
 static int cmd_machine(struct fk_ctx *c, int force)
 {
     struct fk_machine m;
@@ -303,6 +328,13 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
         free(h);
         return 2;
     }
+    /* nothing is measured unless its results can be kept */
+    if (!c->plan && (fk_results_recover(c->results_dir, &e) != 0 ||
+                     fk_results_preflight(c->results_dir, 64ull << 20, &e) != 0 || ensure_signature(c, &e) != 0)) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(h);
+        return 2;
+    }
     struct fk_machine *m = calloc(1, sizeof *m);
     /* emulated: no timing at all, so no ceilings to measure; plan: nothing measured */
     if (!m || (!c->emulated && !c->plan && ensure_machine(c, m, 0) != 0)) {
@@ -340,8 +372,6 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
     if (fk_write_results(c, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         rc = 2;
-    } else {
-        printf("\nresults: %s/kernels.csv, %s/hypotheses.csv\n", c->results_dir, c->results_dir);
     }
     if (run.kernel_failures)
         printf("FAIL: %d kernel case(s) wrong or crashed (see kernels.csv 'note')\n", run.kernel_failures);
@@ -728,6 +758,7 @@ int main(int argc, char **argv)
         }
     }
     c.rng_seed = (unsigned long long)time(NULL);
+    fk_run_id(c.run_id, sizeof c.run_id);
 
     if (strcmp(cmd, "bench") == 0) {
         struct fk_err e;

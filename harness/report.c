@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "results.h"
 #include "cpu.h"
 #include "stats.h"
 
@@ -60,21 +61,9 @@ void fk_print_table(const struct fk_run *run, FILE *f)
     }
 }
 
-/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 static void csv_field(FILE *f, const char *s, int last)
 {
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputs(last ? "\n" : ",", f);
+    fk_csv_field(f, s, last);
 }
 
 static void csv_num(FILE *f, double v, int last)
@@ -136,10 +125,11 @@ static void iso_date(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const char *dir, const char *date,
+                         struct fk_err *e)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/kernels.csv", c->results_dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/kernels.csv", dir);
     struct fk_atomic a;
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
@@ -221,10 +211,11 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
     return 0;
 }
 
-static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, const char *dir, const char *date,
+                         struct fk_err *e)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/hypotheses.csv", c->results_dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/hypotheses.csv", dir);
     struct fk_atomic a;
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
@@ -299,10 +290,11 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
     return fk_atomic_commit(&a, e);
 }
 
-static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const char *dir, const char *date,
+                         struct fk_err *e)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/samples.csv", c->results_dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
     struct fk_atomic a;
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
@@ -330,11 +322,25 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
 
 int fk_write_results(const struct fk_ctx *c, const struct fk_run *run, struct fk_err *e)
 {
-    char date[32];
+    char date[32], raw[800];
     iso_date(date, sizeof date);
-    if (fk_mkdirs(c->results_dir, e) != 0)
+    /* this run's raw rows, kept; then the merged view, committed as one unit */
+    snprintf(raw, sizeof raw, "%s/runs/%s", c->results_dir, c->run_id[0] ? c->run_id : "unnamed");
+    if (fk_mkdirs(raw, e) != 0)
         return -1;
-    if (write_kernels(c, run, date, e) != 0 || write_samples(c, run, date, e) != 0)
+    if (write_kernels(c, run, raw, date, e) != 0 || write_samples(c, run, raw, date, e) != 0 ||
+        write_hypotheses(c, run, raw, date, e) != 0)
         return -1;
-    return write_hypotheses(c, run, date, e);
+    struct fk_merge_stats st[FK_RESULT_FILES];
+    if (fk_results_merge_run(c->results_dir, c->run_id[0] ? c->run_id : "unnamed", st, e) != 0)
+        return -1;
+    printf("\nrun %s: raw rows in %s/\n", c->run_id, raw);
+    for (int i = 0; i < FK_RESULT_FILES; i++) {
+        printf("  %s/%-15s %5d rows from this run, %5d of earlier runs kept, %5d replaced", c->results_dir,
+               fk_result_files[i], st[i].new_rows, st[i].kept, st[i].replaced);
+        if (st[i].replaced && i == 1)
+            printf(" (%s)", st[i].replaced_ids);
+        printf("\n");
+    }
+    return 0;
 }
