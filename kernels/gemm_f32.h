@@ -78,4 +78,20 @@ static inline void gemm_f32__prepare(const struct fk_args *a, int64_t mr)
     }
 }
 
+/* The descriptor entry points of a plugin with panels of nr rows and
+ * micro-panels of mr batch rows: prefix##__packed_size, __pack, __to_plain,
+ * __prepare_size, __prepare. */
+#define GEMM_F32_LAYOUT(prefix, nr, mr)                                                         \
+    static size_t prefix##__packed_size(const struct fk_shape *s) { return gemm_f32__packed_size(s, nr); } \
+    static int prefix##__pack(const struct fk_shape *s, const float *w, void *packed)           \
+    {                                                                                           \
+        return gemm_f32__pack(s, w, packed, nr);                                                \
+    }                                                                                           \
+    static int prefix##__to_plain(const struct fk_shape *s, const void *packed, void *plain)    \
+    {                                                                                           \
+        return gemm_f32__to_plain(s, packed, plain, nr);                                        \
+    }                                                                                           \
+    static size_t prefix##__prepare_size(const struct fk_shape *s) { return gemm_f32__prepare_size(s, mr); } \
+    static void prefix##__prepare(const struct fk_args *a) { gemm_f32__prepare(a, mr); }
+
 #endif /* FK_GEMM_F32_H */

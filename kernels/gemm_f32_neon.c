@@ -22,30 +22,7 @@
 #define GEMM_F32_NR 16  /* W rows per panel: four float32x4 of Y columns */
 #define GEMM_F32_MR 6   /* batch rows per micro-panel */
 
-static size_t gemm_f32_neon__packed_size(const struct fk_shape *s)
-{
-    return gemm_f32__packed_size(s, GEMM_F32_NR);
-}
-
-static int gemm_f32_neon__pack(const struct fk_shape *s, const float *w, void *packed)
-{
-    return gemm_f32__pack(s, w, packed, GEMM_F32_NR);
-}
-
-static int gemm_f32_neon__to_plain(const struct fk_shape *s, const void *packed, void *plain)
-{
-    return gemm_f32__to_plain(s, packed, plain, GEMM_F32_NR);
-}
-
-static size_t gemm_f32_neon__prepare_size(const struct fk_shape *s)
-{
-    return gemm_f32__prepare_size(s, GEMM_F32_MR);
-}
-
-static void gemm_f32_neon__prepare(const struct fk_args *a)
-{
-    gemm_f32__prepare(a, GEMM_F32_MR);
-}
+GEMM_F32_LAYOUT(gemm_f32_neon, GEMM_F32_NR, GEMM_F32_MR)
 
 /* One 6 x 16 tile: y[i][j] (i < mr, j in [j0, j1)) = sum_c xp[c][i] *
  * wp[c][j].  mr is a compile-time constant after inlining. */

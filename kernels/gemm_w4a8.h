@@ -117,4 +117,18 @@ static inline int32_t gemm_w4a8__load_i32(const int8_t *p)
     return v;
 }
 
+/* The layout entry points of a plugin with panels of nr rows:
+ * prefix##__packed_size, __pack, __to_ggml, __prepare_size. */
+#define GEMM_W4A8_LAYOUT(prefix, nr)                                                            \
+    static size_t prefix##__packed_size(const struct fk_shape *s) { return gemm_w4a8__packed_size(s, nr); } \
+    static int prefix##__pack(const struct fk_shape *s, const float *w, void *packed)           \
+    {                                                                                           \
+        return gemm_w4a8__pack(s, w, packed, nr);                                               \
+    }                                                                                           \
+    static int prefix##__to_ggml(const struct fk_shape *s, const void *packed, void *ggml)      \
+    {                                                                                           \
+        return gemm_w4a8__to_ggml(s, packed, ggml, nr);                                         \
+    }                                                                                           \
+    static size_t prefix##__prepare_size(const struct fk_shape *s) { return gemm_w4a8__prepare_size(s); }
+
 #endif /* FK_GEMM_W4A8_H */

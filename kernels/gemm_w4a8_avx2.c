@@ -34,25 +34,7 @@
 #define GW_MR 4    /* batch rows per register tile */
 #define GW_QS 128  /* quant bytes per panel and block: 16 * GW_NR */
 
-static size_t gemm_w4a8_avx2__packed_size(const struct fk_shape *s)
-{
-    return gemm_w4a8__packed_size(s, GW_NR);
-}
-
-static int gemm_w4a8_avx2__pack(const struct fk_shape *s, const float *w, void *packed)
-{
-    return gemm_w4a8__pack(s, w, packed, GW_NR);
-}
-
-static int gemm_w4a8_avx2__to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
-{
-    return gemm_w4a8__to_ggml(s, packed, ggml, GW_NR);
-}
-
-static size_t gemm_w4a8_avx2__prepare_size(const struct fk_shape *s)
-{
-    return gemm_w4a8__prepare_size(s);
-}
+GEMM_W4A8_LAYOUT(gemm_w4a8_avx2, GW_NR)
 
 /* One block of 32 x -> Q8_0, bit-exact with fk_quantize_row_q8_0_ref: amax
  * is exact in any order, d = amax / 127 and id = 1/d are the same scalar f32

@@ -29,25 +29,7 @@
 #define W4A8_MR 6    /* batch rows per register tile */
 #define W4A8_QS 256  /* quant bytes per panel and block */
 
-static size_t gemm_w4a8_avx512vnni__packed_size(const struct fk_shape *s)
-{
-    return gemm_w4a8__packed_size(s, W4A8_NR);
-}
-
-static int gemm_w4a8_avx512vnni__pack(const struct fk_shape *s, const float *w, void *packed)
-{
-    return gemm_w4a8__pack(s, w, packed, W4A8_NR);
-}
-
-static int gemm_w4a8_avx512vnni__to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
-{
-    return gemm_w4a8__to_ggml(s, packed, ggml, W4A8_NR);
-}
-
-static size_t gemm_w4a8_avx512vnni__prepare_size(const struct fk_shape *s)
-{
-    return gemm_w4a8__prepare_size(s);
-}
+GEMM_W4A8_LAYOUT(gemm_w4a8_avx512vnni, W4A8_NR)
 
 /* roundf (half away from zero) of v, |v| < 2^23: t = trunc(v); v - t is
  * exact, and |v - t| >= 0.5 moves t one step away from zero. */

@@ -24,25 +24,7 @@
 #define GW_NR 4  /* weight rows per panel: one int32x4 of row sums */
 #define GW_MR 8  /* batch rows per register tile */
 
-static size_t gemm_w4a8_neon__packed_size(const struct fk_shape *s)
-{
-    return gemm_w4a8__packed_size(s, GW_NR);
-}
-
-static int gemm_w4a8_neon__pack(const struct fk_shape *s, const float *w, void *packed)
-{
-    return gemm_w4a8__pack(s, w, packed, GW_NR);
-}
-
-static int gemm_w4a8_neon__to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
-{
-    return gemm_w4a8__to_ggml(s, packed, ggml, GW_NR);
-}
-
-static size_t gemm_w4a8_neon__prepare_size(const struct fk_shape *s)
-{
-    return gemm_w4a8__prepare_size(s);
-}
+GEMM_W4A8_LAYOUT(gemm_w4a8_neon, GW_NR)
 
 /* One block of 32 x -> Q8_0 by the reference quantizer; the sum of quants. */
 static int32_t gw_quantize_block_q8_0(const float *x, fk_block_q8_0 *blk)
