@@ -924,9 +924,10 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                 snprintf(hr->shape, sizeof hr->shape, "all");
                 hr->verdict = FK_UNTESTABLE;
                 hr->cause = FK_UC_CAPABILITY;
-                snprintf(hr->reason, sizeof hr->reason, "the claim is about %s; this CPU%s lacks %s", hy->needs_text,
-                         c->isa_mask[0] ? " (as masked)" : "", fk_cpu_feature_list(hy->needs & ~c->reg.cpu, lack,
-                                                                                     sizeof lack));
+                uint64_t lacking = hy->needs & ~c->reg.cpu;
+                int masked = c->cpu_detected && (lacking & c->cpu_detected) == lacking;
+                snprintf(hr->reason, sizeof hr->reason, "the claim is about %s; %s %s", hy->needs_text,
+                         masked ? "--isa masks" : "this CPU lacks", fk_cpu_feature_list(lacking, lack, sizeof lack));
             }
             continue;
         }

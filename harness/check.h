@@ -48,6 +48,7 @@ struct fk_ctx {
     int quiet;
     int plan;                /* --plan: resolve and classify, measure nothing */
     char isa_mask[128];      /* --isa / FALSIFY_ISA as given ("" = none) */
+    uint64_t cpu_detected;   /* features before the --isa mask (0: same as cpu) */
     const struct fk_ident *ident;  /* machine identity and provenance (NULL: not read) */
     char run_id[64];         /* this invocation: results/<machine>/runs/<run_id>/ */
 };

@@ -692,6 +692,7 @@ int main(int argc, char **argv)
     }
     c.cpu = fk_cpu_detect();
     uint64_t detected = c.cpu, mask = ~0ull;
+    c.cpu_detected = detected;
     if (isa && isa[0]) {
         struct fk_err e;
         if (strlen(isa) >= sizeof c.isa_mask || fk_isa_mask_parse(isa, &mask, &e) != 0) {
