@@ -673,7 +673,7 @@ int fk_machine_write(const struct fk_machine *m, const char *path, const char *m
     for (char *q = why; *q; q++)
         if (*q == '"')
             *q = '\'';
-    fprintf(f, "sanity,\"%s\",1,0,%.6g,fraction,%s,\"%s\",\"%s\",%s\r\n", why, m->others_share, machine, cpu_model,
+    fprintf(f, "sanity,\"%s\",1,0,%.6g,fraction,%s,\"%s\",\"%s\",%s\n", why, m->others_share, machine, cpu_model,
             m->key, m->date);
     return fk_atomic_commit(&a, e);
 }
