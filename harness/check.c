@@ -216,6 +216,7 @@ static void absent_peer_rows(const struct fk_ctx *c, struct fk_run *run, const s
         hr->aggregate = 1;
         snprintf(hr->shape, sizeof hr->shape, "all");
         hr->verdict = FK_UNTESTABLE;
+        hr->cause = FK_UC_CAPABILITY;  /* a claim against that library, which is not here */
         snprintf(hr->reason, sizeof hr->reason, "peer library not installed: %s", lib);
     }
 }
@@ -749,8 +750,8 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         const struct fk_entry *base = base_of(c, h, en, bwhy, sizeof bwhy);
         if (!base || base->status != FK_RUNNABLE) {
             snprintf(why, n, "baseline %s: %s", h->baseline, base ? base->why : bwhy);
-            if (base && (base->missing & h->needs))
-                hr->cause = FK_UC_CAPABILITY;
+            if (base ? (base->missing & h->needs) || (base->k->flags & FK_KERNEL_PEER) : fk_peer_library(h->baseline) != NULL)
+                hr->cause = FK_UC_CAPABILITY;  /* as above; an absent peer library likewise */
             return -1;
         }
         snprintf(hr->baseline, sizeof hr->baseline, "%s", base->k->name);
@@ -972,7 +973,10 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                     fk_shape_format(sh, hr->shape, sizeof hr->shape);
                     if (en->status != FK_RUNNABLE) {
                         hr->verdict = FK_UNTESTABLE;
-                        hr->cause = (en->missing & hy->needs) || by_glob(hy, en) ? FK_UC_CAPABILITY : FK_UC_NAMING;
+                        /* a peer is always named exactly (roles never pick one): what it
+                         * needs is what a claim against it needs */
+                        hr->cause = (en->missing & hy->needs) || by_glob(hy, en) || (en->k->flags & FK_KERNEL_PEER)
+                                        ? FK_UC_CAPABILITY : FK_UC_NAMING;
                         snprintf(hr->reason, sizeof hr->reason, "%s: %s", en->k->name, en->why);
                         continue;
                     }

@@ -26,6 +26,7 @@ static struct fk_kernel kernels[] = {
     {.name = "gemv.f32.avx2", .isa = "avx2", .requires = X2},
     {.name = "gemv.f32.avx512", .isa = "avx512", .requires = X512},
     {.name = "gemm.f32.scalar", .isa = "scalar", .requires = 0, .op = FK_OP_GEMM},
+    {.name = "gemv.f32.peerlib", .isa = "avx512", .requires = X512, .flags = FK_KERNEL_PEER},
 };
 #define NK ((int)(sizeof kernels / sizeof kernels[0]))
 
@@ -109,9 +110,13 @@ static void test_causes_avx2_cpu(void **state)
     h[2].needs = FK_CPU_AVX512F;
     snprintf(h[2].needs_text, sizeof h[2].needs_text, "avx512f");
     h[3].threads[0] = 4;
+    struct fk_hypo hp[5];
+    memcpy(hp, h, sizeof h);
+    /* a peer is named exactly: what it lacks is the claim's capability */
+    hp[4] = hypo("vs-peer", FK_KIND_SPEEDUP, "best:gemv.f32", "gemv.f32.peerlib");
     struct fk_run run;
     struct fk_err e;
-    assert_int_equal(fk_check_run(&v->c, h, 4, &run, &e), 0);
+    assert_int_equal(fk_check_run(&v->c, hp, 5, &run, &e), 0);
 
     const struct fk_hrow *r = agg(&run, "by-role", NULL);
     assert_non_null(r);
@@ -127,10 +132,13 @@ static void test_causes_avx2_cpu(void **state)
     assert_non_null(strstr(r->reason, "avx512f"));
     r = agg(&run, "four-cores", NULL);
     assert_int_equal(r->cause, FK_UC_CORES);
+    r = agg(&run, "vs-peer", NULL);
+    assert_int_equal(r->verdict, FK_UNTESTABLE);
+    assert_int_equal(r->cause, FK_UC_CAPABILITY);
 
     int counts[FK_UC_COUNT];
     assert_int_equal(fk_untestable_counts(&run, counts), 0);  /* --strict passes */
-    assert_int_equal(counts[FK_UC_CAPABILITY], 2);
+    assert_int_equal(counts[FK_UC_CAPABILITY], 3);
     assert_int_equal(counts[FK_UC_CORES], 1);
     fk_run_free(&run);
     free(v);
