@@ -112,6 +112,24 @@ static int by_glob(const struct fk_hypo *h, const struct fk_entry *en)
     return 0;
 }
 
+/* Does h's subject name only peers whose library is not installed here (a
+ * claim against that library: its capability, not a naming fault)? */
+static int only_absent_peers(const struct fk_ctx *c, const struct fk_hypo *h)
+{
+    char buf[sizeof h->subject];
+    snprintf(buf, sizeof buf, "%s", h->subject);
+    char *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        if (strpbrk(tok, "*?["))
+            continue;  /* a glob that matched nothing (e.g. mutants, outside `falsify mutants`) */
+        if (!fk_peer_library(tok) || fk_registry_find(&c->reg, tok))
+            return 0;
+        n++;
+    }
+    return n > 0;
+}
+
 /* Why no kernel answers h's subject here (roles give their own reason). */
 static void no_subject_why(const struct fk_ctx *c, const struct fk_hypo *h, char *why, size_t n)
 {
@@ -1015,7 +1033,9 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                 hr->aggregate = 1;
                 snprintf(hr->shape, sizeof hr->shape, "all");
                 hr->verdict = FK_UNTESTABLE;
-                hr->cause = c->emulated && hy->kind != FK_KIND_ERROR ? FK_UC_EMULATED : FK_UC_NAMING;
+                hr->cause = c->emulated && hy->kind != FK_KIND_ERROR ? FK_UC_EMULATED
+                            : only_absent_peers(c, hy)                     ? FK_UC_CAPABILITY
+                                                                           : FK_UC_NAMING;
                 no_subject_why(c, hy, hr->reason, sizeof hr->reason);
             }
         } else if (!c->mutants) {
