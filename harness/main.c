@@ -750,7 +750,8 @@ int main(int argc, char **argv)
     else
         snprintf(c.results_dir, sizeof c.results_dir, "results/%s", c.machine);
     /* commands that write there: never into another CPU's folder */
-    if ((strcmp(cmd, "machine") == 0 || strcmp(cmd, "bench") == 0 || (strcmp(cmd, "check") == 0 && !c.plan))) {
+    if (strcmp(cmd, "machine") == 0 || strcmp(cmd, "bench") == 0 || strcmp(cmd, "decode") == 0 ||
+        (strcmp(cmd, "check") == 0 && !c.plan)) {
         struct fk_err e;
         if (fk_ident_check_folder(c.results_dir, &ident, &e) != 0) {
             fprintf(stderr, "falsify: %s\n", e.msg);
