@@ -93,7 +93,7 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants list clean help test-bins test-aarch64 figures paper figures-test repro decode
+.PHONY: all build deps-build falsify test unit mutants plan-check list clean help test-bins test-aarch64 figures paper figures-test repro decode
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -143,7 +143,7 @@ falsify:
 	@$(DEPS) falsify
 	@$(MAKE) --no-print-directory build
 	@PY=$$($(DEPS) python) && echo "oracle interpreter: $$PY" && \
-	  FALSIFY_PYTHON=$$PY $(BUILD)/falsify check $(HYPOTHESES)
+	  FALSIFY_PYTHON=$$PY $(BUILD)/falsify check --strict $(HYPOTHESES)
 
 # Reproducibility as a tested property: the hypothesis files H (default: all)
 # run N times, each `falsify check` a fresh process with its own results
@@ -172,7 +172,7 @@ decode:
 test:
 	@$(DEPS) test
 	@$(MAKE) --no-print-directory build $(TESTS) $(FIXTURES)
-	@$(MAKE) --no-print-directory unit mutants
+	@$(MAKE) --no-print-directory unit mutants plan-check
 
 unit: $(TESTS) $(FIXTURES)
 	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && fail=0 && \
@@ -185,6 +185,18 @@ mutants: build
 	@echo "== mutants again, in-process sandbox (FALSIFY_NO_FORK=1)"
 	@PY=$$($(DEPS) python) && FALSIFY_NO_FORK=1 FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet \
 	  > $(BUILD)/mutants-in-process.txt; rc=$$?; tail -n 1 $(BUILD)/mutants-in-process.txt; exit $$rc
+
+# The whole suite resolved and classified, nothing measured: fails if a
+# verdict would be UNTESTABLE for naming (a kernel tied to an ISA a role
+# would have found) rather than for the capability its claim needs.  Once
+# as this CPU, once masked as each lesser ISA level it can stand in for.
+PLAN_ISAS = $(if $(filter aarch64 arm64,$(ARCH)),,x86-64-v3)
+plan-check: build
+	@for isa in "" $(PLAN_ISAS); do \
+	  echo "== falsify check --plan --strict$${isa:+ --isa $$isa}"; \
+	  $(BUILD)/falsify check --plan --strict --quiet $${isa:+--isa $$isa} > $(BUILD)/plan$${isa:+-$$isa}.txt \
+	    || { cat $(BUILD)/plan$${isa:+-$$isa}.txt; exit 1; }; \
+	  grep "UNTESTABLE by cause" $(BUILD)/plan$${isa:+-$$isa}.txt; done
 
 list: build
 	@$(BUILD)/falsify list --mutants

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "timed.h"
@@ -96,6 +97,37 @@ static int is_subject(const struct fk_ctx *c, const struct fk_hypo *h, const str
         if (peer ? strcmp(tok, en->k->name) == 0 : token_names(c, tok, en))
             return 1;
     return 0;
+}
+
+/* Was en named by a glob of h's subject (every variant: a row per kernel,
+ * each about that kernel's own capability)? */
+static int by_glob(const struct fk_hypo *h, const struct fk_entry *en)
+{
+    char buf[sizeof h->subject];
+    snprintf(buf, sizeof buf, "%s", h->subject);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+        if (strpbrk(tok, "*?[") && fnmatch(tok, en->k->name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does h's subject name only peers whose library is not installed here (a
+ * claim against that library: its capability, not a naming fault)? */
+static int only_absent_peers(const struct fk_ctx *c, const struct fk_hypo *h)
+{
+    char buf[sizeof h->subject];
+    snprintf(buf, sizeof buf, "%s", h->subject);
+    char *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        if (strpbrk(tok, "*?["))
+            continue;  /* a glob that matched nothing (e.g. mutants, outside `falsify mutants`) */
+        if (!fk_peer_library(tok) || fk_registry_find(&c->reg, tok))
+            return 0;
+        n++;
+    }
+    return n > 0;
 }
 
 /* Why no kernel answers h's subject here (roles give their own reason). */
@@ -202,6 +234,7 @@ static void absent_peer_rows(const struct fk_ctx *c, struct fk_run *run, const s
         hr->aggregate = 1;
         snprintf(hr->shape, sizeof hr->shape, "all");
         hr->verdict = FK_UNTESTABLE;
+        hr->cause = FK_UC_CAPABILITY;  /* a claim against that library, which is not here */
         snprintf(hr->reason, sizeof hr->reason, "peer library not installed: %s", lib);
     }
 }
@@ -441,6 +474,9 @@ static void aggregate(struct fk_run *run, int first, const struct fk_hypo *h, co
         agg->verdict = FK_SUPPORTED;
     } else if (nu == total) {
         agg->verdict = FK_UNTESTABLE;
+        for (int i = first; i < run->nh - 1; i++)  /* the worst cause */
+            if (run->h[i].cause > agg->cause)
+                agg->cause = run->h[i].cause;
     } else {
         agg->verdict = FK_INCONCLUSIVE;
     }
@@ -558,12 +594,19 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                       struct fk_hrow *hr)
 {
     struct fk_tqueue *q = run->tq;
+    if (c->plan) {  /* --plan: everything decided except the measurement */
+        hr->verdict = FK_INCONCLUSIVE;
+        snprintf(hr->reason, sizeof hr->reason, "plan: %s%s%s at %s would be timed", t->arm[0].name,
+                 t->narms > 1 ? " vs " : "", t->narms > 1 ? t->arm[1].name : "", hr->shape);
+        return;
+    }
     if (!q->replay) {
         if (q->n == q->cap) {
             int cap = q->cap ? 2 * q->cap : 32;
             struct fk_tjob *nj = realloc(q->job, (size_t)cap * sizeof *nj);
             if (!nj) {
                 hr->verdict = FK_UNTESTABLE;
+                hr->cause = FK_UC_FAILED;
                 snprintf(hr->reason, sizeof hr->reason, "out of memory");
                 return;
             }
@@ -581,6 +624,7 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     }
     if (q->next >= q->n) {  /* the two passes planned different rows: a harness bug, said plainly */
         hr->verdict = FK_UNTESTABLE;
+        hr->cause = FK_UC_FAILED;
         snprintf(hr->reason, sizeof hr->reason, "internal: replay found no queued comparison");
         return;
     }
@@ -588,6 +632,7 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     struct fk_timed_out out = j->out;
     if (j->err[0] && out.R == 0) {
         hr->verdict = FK_UNTESTABLE;
+        hr->cause = FK_UC_FAILED;
         snprintf(hr->reason, sizeof hr->reason, "could not run: %s", j->err);
         return;
     }
@@ -598,6 +643,8 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     hr->mhz_drift = out.mhz_drift;
     hr->batch_calls = out.reps[0];
     hr->verdict = out.verdict;
+    if (hr->verdict == FK_UNTESTABLE)  /* crashed, or no replicate could run */
+        hr->cause = FK_UC_FAILED;
     hr->figure = out.fig;
     hr->lo = out.lo;
     hr->hi = out.hi;
@@ -665,12 +712,15 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     t->budget_s = h->budget_s;
     t->shape = *sh;
     t->llc_bytes = c->ceilings ? c->ceilings->caches.l3 : 32u << 20;
+    hr->cause = FK_UC_NAMING;  /* unless a reason below says otherwise */
     if (c->emulated) {
         snprintf(why, n, "running under emulation: no speed, scaling or roofline verdicts");
+        hr->cause = FK_UC_EMULATED;
         return -1;
     }
     if (T > c->ncpu) {
         snprintf(why, n, "needs %d threads on as many cores; %d usable here", T, c->ncpu);
+        hr->cause = FK_UC_CORES;
         return -1;
     }
     if (!en) {  /* barrier subjects */
@@ -700,11 +750,13 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     }
     if (en->k->flags & FK_KERNEL_EMULATED) {
         snprintf(why, n, "%s runs through a software model: no speed verdict", en->k->name);
+        hr->cause = FK_UC_EMULATED;
         return -1;
     }
     struct fk_krow *kr = kcorrect(run, en, sh);
     if (!kr || !kr->correct) {
         snprintf(why, n, "not timed: %s failed correctness at %s", en->k->name, hr->shape);
+        hr->cause = FK_UC_FAILED;
         return -1;
     }
     kernel_arm(&t->arm[0], en, T, h->cache);
@@ -716,16 +768,20 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         const struct fk_entry *base = base_of(c, h, en, bwhy, sizeof bwhy);
         if (!base || base->status != FK_RUNNABLE) {
             snprintf(why, n, "baseline %s: %s", h->baseline, base ? base->why : bwhy);
+            if (base ? (base->missing & h->needs) || (base->k->flags & FK_KERNEL_PEER) : fk_peer_library(h->baseline) != NULL)
+                hr->cause = FK_UC_CAPABILITY;  /* as above; an absent peer library likewise */
             return -1;
         }
         snprintf(hr->baseline, sizeof hr->baseline, "%s", base->k->name);
         struct fk_krow *kb = kcorrect(run, base, sh);
         if (!kb || !kb->correct) {
             snprintf(why, n, "not timed: %s failed correctness at %s", base->k->name, hr->shape);
+            hr->cause = FK_UC_FAILED;
             return -1;
         }
         if (base->k->flags & FK_KERNEL_EMULATED) {
             snprintf(why, n, "%s runs through a software model: no speed verdict", base->k->name);
+            hr->cause = FK_UC_EMULATED;
             return -1;
         }
         kernel_arm(&t->arm[1], base, T, h->cache);
@@ -739,8 +795,9 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         kernel_arm(&t->arm[1], en, 1, h->cache);
         return 0;
     case FK_KIND_ROOFLINE: {
-        if (!c->ceilings) {
+        if (!c->ceilings && !c->plan) {
             snprintf(why, n, "no machine ceilings (run 'falsify machine')");
+            hr->cause = FK_UC_FAILED;
             return -1;
         }
         struct fk_cost cost;
@@ -751,10 +808,12 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         /* round the probe's bytes as the read arm will, so the ratio compares equal bytes */
         t->arm[1].read_bytes = (double)fk_read_round(bytes, T);
         t->ops = cost.ops;
-        int q8 = en->k->acts == FK_FMT_Q8_0 || en->k->acts == FK_FMT_Q8_K;
-        t->peak = q8 ? c->ceilings->peak_int8[T] : c->ceilings->peak_f32[T];
-        int level = fk_level_of(c->ceilings, bytes, T, h->cache == FK_CACHE_COLD);
-        snprintf(hr->level, sizeof hr->level, "%s", fk_level_name(level));
+        int q8 = en->k->acts == FK_FMT_Q8_0 || en->k->acts == FK_FMT_Q8_K || en->k->acts == FK_FMT_U8_ASYM;
+        if (c->ceilings) {
+            t->peak = q8 ? c->ceilings->peak_int8[T] : c->ceilings->peak_f32[T];
+            int level = fk_level_of(c->ceilings, bytes, T, h->cache == FK_CACHE_COLD);
+            snprintf(hr->level, sizeof hr->level, "%s", fk_level_name(level));
+        }
         return 0;
     }
     case FK_KIND_LATENCY:
@@ -813,6 +872,7 @@ static void self_check(struct fk_ctx *c, struct fk_run *run, const struct fk_hyp
             snprintf(hr->reason, sizeof hr->reason, "%s", why);
             return;
         }
+        hr->cause = FK_UC_NONE;
         run_timed(c, run, aa, &t, hr);
         hr = &run->h[run->nh - 1];
         /* biased: the interval excludes ratio 1 by more than FK_AA_MARGIN, an
@@ -875,6 +935,21 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         self_check(c, run, h, nh);
     for (int i = 0; i < nh; i++) {
         const struct fk_hypo *hy = &h[i];
+        if (hy->needs & ~c->reg.cpu) {  /* the capability the claim is about is absent (or masked) */
+            struct fk_hrow *hr = hrow_new(run, hy, "-");
+            if (hr) {
+                char lack[256];
+                hr->aggregate = 1;
+                snprintf(hr->shape, sizeof hr->shape, "all");
+                hr->verdict = FK_UNTESTABLE;
+                hr->cause = FK_UC_CAPABILITY;
+                uint64_t lacking = hy->needs & ~c->reg.cpu;
+                int masked = c->cpu_detected && (lacking & c->cpu_detected) == lacking;
+                snprintf(hr->reason, sizeof hr->reason, "the claim is about %s; %s %s", hy->needs_text,
+                         masked ? "--isa masks" : "this CPU lacks", fk_cpu_feature_list(lacking, lack, sizeof lack));
+            }
+            continue;
+        }
         if (is_barrier_name(hy->subject)) {
             for (int ti = 0; ti < hy->nthreads; ti++) {
                 int first = run->nh;
@@ -889,6 +964,7 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                     hr->verdict = FK_UNTESTABLE;
                     snprintf(hr->reason, sizeof hr->reason, "%s", why);
                 } else {
+                    hr->cause = FK_UC_NONE;
                     run_timed(c, run, hy, &t, hr);
                 }
                 aggregate(run, first, hy, hy->subject);
@@ -915,12 +991,22 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                     fk_shape_format(sh, hr->shape, sizeof hr->shape);
                     if (en->status != FK_RUNNABLE) {
                         hr->verdict = FK_UNTESTABLE;
+                        /* a peer is always named exactly (roles never pick one): what it
+                         * needs is what a claim against it needs */
+                        hr->cause = (en->missing & hy->needs) || by_glob(hy, en) || (en->k->flags & FK_KERNEL_PEER)
+                                        ? FK_UC_CAPABILITY : FK_UC_NAMING;
                         snprintf(hr->reason, sizeof hr->reason, "%s: %s", en->k->name, en->why);
                         continue;
                     }
                     if (hy->kind == FK_KIND_ERROR) {
                         struct fk_krow *kr = kcorrect(run, en, sh);
+                        if (c->plan) {
+                            hr->verdict = FK_INCONCLUSIVE;
+                            snprintf(hr->reason, sizeof hr->reason, "plan: %s would be checked", en->k->name);
+                            continue;
+                        }
                         if (!kr || !kr->checked || kr->crashed || (!kr->correct && kr->es.n == 0)) {
+                            hr->cause = FK_UC_FAILED;
                             hr->verdict = c->mutants ? FK_FALSIFIED : FK_UNTESTABLE;
                             snprintf(hr->reason, sizeof hr->reason, "%s", kr ? kr->note : "not checked");
                         } else {
@@ -935,6 +1021,7 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                         snprintf(hr->reason, sizeof hr->reason, "%s", why);
                         continue;
                     }
+                    hr->cause = FK_UC_NONE;
                     run_timed(c, run, hy, &t, hr);
                 }
                 aggregate(run, first, hy, en->k->name);
@@ -946,6 +1033,9 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                 hr->aggregate = 1;
                 snprintf(hr->shape, sizeof hr->shape, "all");
                 hr->verdict = FK_UNTESTABLE;
+                hr->cause = c->emulated && hy->kind != FK_KIND_ERROR ? FK_UC_EMULATED
+                            : only_absent_peers(c, hy)                     ? FK_UC_CAPABILITY
+                                                                           : FK_UC_NAMING;
                 no_subject_why(c, hy, hr->reason, sizeof hr->reason);
             }
         } else if (!c->mutants) {
@@ -995,7 +1085,7 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
             }
         }
     }
-    int orc = fk_oracle_ensure(c, specs, nspecs, e);
+    int orc = c->plan ? 0 : fk_oracle_ensure(c, specs, nspecs, e);
     for (int q = 0; q < nspecs; q++)
         free(specs[q]);
     free(specs);
@@ -1004,8 +1094,12 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
     if (!c->quiet)
         fprintf(stderr, "correctness against the oracle (seed %u):\n", c->seed);
     int nk = run->nk;
-    for (int i = 0; i < nk; i++)
-        run_correctness(c, run, &run->k[i]);
+    for (int i = 0; i < nk; i++) {
+        if (c->plan)
+            run->k[i].correct = 1;  /* --plan: assumed, not checked */
+        else
+            run_correctness(c, run, &run->k[i]);
+    }
 
     /* 3. hypotheses: a first pass plans every row and queues the timed
      * comparisons; their replicates run interleaved (replicate r of every
@@ -1028,6 +1122,31 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
         if (run->h[i].aggregate && run->h[i].verdict == FK_FALSIFIED && run->h[i].h->role == FK_ROLE_GUARD)
             run->guard_falsified++;
     return 0;
+}
+
+static const char *const ucause_names[] = {[FK_UC_NONE] = "", [FK_UC_EMULATED] = "emulated",
+                                           [FK_UC_CORES] = "cores", [FK_UC_CAPABILITY] = "capability",
+                                           [FK_UC_FAILED] = "failed", [FK_UC_NAMING] = "naming"};
+
+const char *fk_ucause_name(enum fk_ucause u)
+{
+    return u >= FK_UC_NONE && u <= FK_UC_NAMING ? ucause_names[u] : "?";
+}
+
+int fk_untestable_counts(const struct fk_run *run, int counts[FK_UC_COUNT])
+{
+    int bad = 0;
+    for (int u = 0; u < FK_UC_COUNT; u++)
+        counts[u] = 0;
+    for (int i = 0; i < run->nh; i++) {
+        const struct fk_hrow *r = &run->h[i];
+        if (r->verdict != FK_UNTESTABLE)
+            continue;
+        if (r->aggregate)
+            counts[r->cause]++;
+        bad += r->cause == FK_UC_NAMING || r->cause == FK_UC_FAILED || r->cause == FK_UC_NONE;
+    }
+    return bad;
 }
 
 void fk_run_free(struct fk_run *run)

@@ -6,10 +6,27 @@
 #include <stdint.h>
 
 #include "hypo.h"
+#include "ident.h"
 #include "judge.h"
 #include "machine.h"
 #include "registry.h"
 #include "verify.h"
+
+/* Why a verdict is UNTESTABLE, worst last.  Only the first three are
+ * legitimate in a suite whose claims travel: the claim's own capability is
+ * absent (CPU feature, cores) or times mean nothing (emulation).  naming: a
+ * kernel named by ISA where a role would have found one, a role nothing
+ * answers, a baseline missing; failed: a kernel failed or could not run. */
+enum fk_ucause {
+    FK_UC_NONE = 0,
+    FK_UC_EMULATED,    /* emulator or software model: no speed verdicts */
+    FK_UC_CORES,       /* more threads than usable cores */
+    FK_UC_CAPABILITY,  /* a CPU feature the claim (or the globbed kernel) needs is absent or masked */
+    FK_UC_FAILED,
+    FK_UC_NAMING,
+    FK_UC_COUNT
+};
+const char *fk_ucause_name(enum fk_ucause u);
 
 /* Run-wide context: passed everywhere, no globals. */
 struct fk_ctx {
@@ -29,6 +46,11 @@ struct fk_ctx {
     int in_process;          /* correctness jobs without fork (sandbox.h): emulated runs */
     const struct fk_machine *ceilings; /* machine ceilings (roofline), NULL if not measured */
     int quiet;
+    int plan;                /* --plan: resolve and classify, measure nothing */
+    char isa_mask[128];      /* --isa / FALSIFY_ISA as given ("" = none) */
+    uint64_t cpu_detected;   /* features before the --isa mask (0: same as cpu) */
+    const struct fk_ident *ident;  /* machine identity and provenance (NULL: not read) */
+    char run_id[64];         /* this invocation: results/<machine>/runs/<run_id>/ */
 };
 
 /* Kernel measurement row (kernels.csv). */
@@ -75,6 +97,7 @@ struct fk_hrow {
     char level[16];           /* roofline: memory level of the working set */
     double extra;             /* scaling: Karp-Flatt serial fraction; roofline: reference GB/s */
     enum fk_verdict verdict;
+    enum fk_ucause cause;     /* why UNTESTABLE */
     double figure, lo, hi;    /* figure and its confidence interval */
     int64_t n;                /* samples (pairs) or outputs */
     double median_a_ns, median_b_ns;  /* subject, baseline (speedup) */
@@ -112,6 +135,10 @@ int fk_check_validate(const struct fk_ctx *c, const struct fk_hypo *h, int nh, s
  * (message in e, nothing judged). */
 int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_run *run, struct fk_err *e);
 void fk_run_free(struct fk_run *run);
+
+/* UNTESTABLE aggregate verdicts by cause into counts; returns the number of
+ * UNTESTABLE rows (any) whose cause is naming, failed or unclassified. */
+int fk_untestable_counts(const struct fk_run *run, int counts[FK_UC_COUNT]);
 
 /* Verdict table on stdout. */
 void fk_print_table(const struct fk_run *run, FILE *f);

@@ -236,8 +236,7 @@ static void copy_trimmed(char *buf, size_t n, const char *src, size_t len)
     buf[len] = 0;
 }
 
-/* First value of "key<ws>: value" in /proc/cpuinfo; 0 if found. */
-static int cpuinfo_value(const char *key, char *buf, size_t n)
+int fk_cpuinfo_value(const char *key, char *buf, size_t n)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
@@ -284,13 +283,84 @@ void fk_cpu_model(char *buf, size_t n)
 #endif
     /* aarch64 kernels give no model name; "CPU part" is the core id (0xd0b = A76). */
     char v[256];
-    if (cpuinfo_value("model name", buf, n) == 0)
+    if (fk_cpuinfo_value("model name", buf, n) == 0)
         return;
-    if (cpuinfo_value("CPU part", v, sizeof v) == 0) {
+    if (fk_cpuinfo_value("CPU part", v, sizeof v) == 0) {
         snprintf(buf, n, "CPU part %s", v);
         return;
     }
-    if (cpuinfo_value("Hardware", buf, n) == 0)
+    if (fk_cpuinfo_value("Hardware", buf, n) == 0)
         return;
     snprintf(buf, n, "unknown");
+}
+
+/* ---- feature names and ISA-level masks ---- */
+
+uint64_t fk_cpu_named_bits(void)
+{
+    uint64_t b = 0;
+    for (int i = 0; i < 64; i++)
+        if (fk_cpu_names[i])
+            b |= 1ull << i;
+    return b;
+}
+
+uint64_t fk_cpu_feature_bit(const char *name)
+{
+    for (int i = 0; i < 64; i++)
+        if (fk_cpu_names[i] && strcmp(fk_cpu_names[i], name) == 0)
+            return 1ull << i;
+    return 0;
+}
+
+#define FK_LEVEL_V3 (FK_CPU_AVX | FK_CPU_AVX2 | FK_CPU_FMA | FK_CPU_F16C)
+#define FK_LEVEL_V4 (FK_LEVEL_V3 | FK_CPU_AVX512F | FK_CPU_AVX512BW | FK_CPU_AVX512VL | FK_CPU_AVX512DQ)
+
+/* Only the features falsify tracks: x86-64-v2's SSE4.2/POPCNT and v3's
+ * BMI/MOVBE are what the harness baseline and every plugin may assume. */
+static const struct {
+    const char *name;
+    uint64_t bits;
+} isa_levels[] = {
+    {"x86-64", 0},           {"x86-64-v1", 0},           {"x86-64-v2", 0},
+    {"x86-64-v3", FK_LEVEL_V3}, {"x86-64-v4", FK_LEVEL_V4},
+    {"armv8-a", FK_CPU_NEON}, {"armv8.2-a", FK_CPU_NEON | FK_CPU_FP16},
+};
+
+int fk_isa_mask_parse(const char *spec, uint64_t *mask, struct fk_err *e)
+{
+    uint64_t m = 0;
+    int n = 0;
+    const char *p = spec;
+    for (;;) {
+        p += strspn(p, ", \t");
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ", \t");
+        char tok[64];
+        if (len >= sizeof tok)
+            return fk_fail(e, "--isa '%s': token '%.20s...' is too long", spec, p);
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        p += len;
+        uint64_t b = fk_cpu_feature_bit(tok);
+        int found = b != 0;
+        for (size_t i = 0; !found && i < sizeof isa_levels / sizeof isa_levels[0]; i++)
+            if (strcmp(tok, isa_levels[i].name) == 0) {
+                b = isa_levels[i].bits;
+                found = 1;
+            }
+        if (!found) {
+            char names[512];
+            fk_cpu_feature_list(fk_cpu_named_bits(), names, sizeof names);
+            return fk_fail(e, "--isa '%s': unknown level or feature '%s' (levels: x86-64, x86-64-v2, x86-64-v3, "
+                              "x86-64-v4, armv8-a, armv8.2-a; features: %s)", spec, tok, names);
+        }
+        m |= b;
+        n++;
+    }
+    if (n == 0)
+        return fk_fail(e, "--isa '%s': empty (expected e.g. x86-64-v3 or avx,avx2,fma)", spec);
+    *mask = m;
+    return 0;
 }

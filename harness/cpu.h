@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "../kernels/kernel.h"
+#include "util.h"
 
 /* Registers as read on an x86 CPU (recorded values in tests). */
 struct fk_x86_regs {
@@ -30,6 +31,22 @@ uint64_t fk_cpu_detect(void);
 const char *fk_cpu_feature_name(uint64_t bit);
 /* Space-separated names of all bits set; returns buf. */
 char *fk_cpu_feature_list(uint64_t bits, char *buf, size_t n);
+
+/* Every FK_CPU_* bit that has a name. */
+uint64_t fk_cpu_named_bits(void);
+
+/* FK_CPU_* bit of a feature name ("avx512vnni", "asimddp"); 0 if unknown. */
+uint64_t fk_cpu_feature_bit(const char *name);
+
+/* CPU-feature mask (--isa, FALSIFY_ISA): comma- or blank-separated ISA
+ * levels (x86-64, x86-64-v2, x86-64-v3, x86-64-v4, armv8-a, armv8.2-a) and
+ * feature names, united: "x86-64-v3", "x86-64-v3,avxvnni", "avx avx2 fma".
+ * The run then behaves as a CPU with (detected & mask).  0, or -1 naming
+ * the token and the valid ones. */
+int fk_isa_mask_parse(const char *spec, uint64_t *mask, struct fk_err *e);
+
+/* First value of "key<ws>: value" in /proc/cpuinfo, trimmed; 0 if found. */
+int fk_cpuinfo_value(const char *key, char *buf, size_t n);
 
 /* CPU model string ("AMD EPYC ..."), trimmed; "unknown" if unavailable. */
 void fk_cpu_model(char *buf, size_t n);

@@ -20,6 +20,20 @@ find_python() {
 
 has_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ] || [ -f "/usr/include/aarch64-linux-gnu/$1" ]; }
 
+# The host architecture's development library (libNAME.so), in its Debian
+# multiarch folder.  A header is not enough: Debian's headers live in the
+# shared /usr/include, so libcmocka-dev:arm64 (make test-aarch64) installs
+# cmocka.h without the x86-64 libcmocka.so the host link needs.
+host_multiarch() {
+    cc -print-multiarch 2>/dev/null | grep . ||
+        dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
+        echo "$(uname -m)-linux-gnu"
+}
+has_lib() {
+    ma=$(host_multiarch)
+    [ -e "/usr/lib/$ma/lib$1.so" ] || [ -e "/lib/$ma/lib$1.so" ] || [ -e "/usr/lib/lib$1.so" ]
+}
+
 need=""
 want() { need="$need $1"; }
 # Peer libraries (kernels/peer_*.c) are optional: without them the peers are
@@ -36,7 +50,7 @@ check() {
     build)
         command -v cc >/dev/null 2>&1 || want gcc
         command -v make >/dev/null 2>&1 || want make
-        has_header ini.h || want libinih-dev
+        { has_header ini.h && has_lib inih; } || want libinih-dev
         ;;
     falsify)
         check build
@@ -47,7 +61,7 @@ check() {
         ;;
     test)
         check falsify
-        has_header cmocka.h || want libcmocka-dev
+        { has_header cmocka.h && has_lib cmocka; } || want libcmocka-dev
         ;;
     figures)
         command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox

@@ -36,6 +36,7 @@
 
 #include <ini.h>
 
+#include "cpu.h"
 #include "registry.h"
 
 #define HYPO_MAX_FILE_BYTES (1 << 20)  /* a hypothesis file is text, not data */
@@ -150,7 +151,7 @@ void fk_shape_format(const struct fk_shape *s, char *buf, size_t n)
 
 enum key_id {
     K_CLAIM, K_SOURCE, K_KIND, K_SUBJECT, K_BASELINE, K_SHAPES, K_THREADS,
-    K_THRESHOLD, K_ROLE, K_METRIC, K_CACHE, K_BUDGET_S, K_TOLERANCE, K_COUNT
+    K_THRESHOLD, K_ROLE, K_METRIC, K_CACHE, K_BUDGET_S, K_TOLERANCE, K_NEEDS, K_COUNT
 };
 
 static const struct {
@@ -163,10 +164,10 @@ static const struct {
     [K_THREADS] = {"threads", 0},     [K_THRESHOLD] = {"threshold", 1},
     [K_ROLE] = {"role", 1},           [K_METRIC] = {"metric", 0},
     [K_CACHE] = {"cache", 0},         [K_BUDGET_S] = {"budget_s", 0},
-    [K_TOLERANCE] = {"tolerance", 0},
+    [K_TOLERANCE] = {"tolerance", 0}, [K_NEEDS] = {"needs", 0},
 };
 #define KEYS_VALID "claim, source, kind, subject, baseline, shapes, threads, threshold, role, " \
-                   "metric, cache, budget_s, tolerance"
+                   "metric, cache, budget_s, tolerance, needs"
 
 /* One section being parsed: the hypothesis plus the line each key came from
  * (0 = not given), for "missing key" and "given twice" messages. */
@@ -489,6 +490,26 @@ static int set_threads(struct parse *P, struct section *S, const char *v)
     return 1;
 }
 
+/* needs: CPU feature names the claim is about ("avx512vnni", "amx-int8"). */
+static int set_needs(struct parse *P, struct section *S, const char *v)
+{
+    if (!set_string(P, S, "needs", v, S->h.needs_text, sizeof S->h.needs_text))
+        return 0;
+    char buf[sizeof S->h.needs_text];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+        uint64_t b = fk_cpu_feature_bit(tok);
+        if (!b) {
+            char names[512];
+            return perr(P, P->lineno, "[%s] key 'needs': unknown CPU feature '%s' (valid: %s)", S->h.id, tok,
+                        fk_cpu_feature_list(fk_cpu_named_bits(), names, sizeof names));
+        }
+        S->h.needs |= b;
+    }
+    return 1;
+}
+
 /* ---- inih handler ---- */
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -573,6 +594,8 @@ static int handler(void *user, const char *section, const char *name, const char
         return set_positive(P, S, name, value, &h->budget_s);
     case K_TOLERANCE:
         return set_positive(P, S, name, value, &h->tolerance);
+    case K_NEEDS:
+        return set_needs(P, S, value);
     case K_COUNT:
         break;
     }

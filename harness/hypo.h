@@ -3,6 +3,8 @@
 #ifndef FK_HYPO_H
 #define FK_HYPO_H
 
+#include <stdint.h>
+
 #include "../kernels/kernel.h"
 #include "util.h"
 
@@ -38,6 +40,8 @@ struct fk_hypo {
     enum fk_cache cache;    /* hot (default) | cold */
     double budget_s;        /* time budget per shape (default 10) */
     double tolerance;       /* parity: allowed |ratio - 1| (default 0.05) */
+    uint64_t needs;         /* FK_CPU_* bits the claim is about (needs = avx512vnni): without them */
+    char needs_text[128];   /* the claim is UNTESTABLE for a capability, as it should be */
 };
 
 /* Parses one file, appending to *list (realloc'd; *n updated).  Errors name

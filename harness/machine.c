@@ -638,9 +638,11 @@ int fk_machine_write(const struct fk_machine *m, const char *path, const char *m
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
     FILE *f = a.f;
-    fprintf(f, "kind,name,threads,bytes,value,unit,machine,cpu_model,key,date\r\n");
+    fprintf(f, "kind,name,threads,bytes,value,unit,machine,cpu_model,key,date\n");
+    if (m->extra_rows)
+        fputs(m->extra_rows, f);
 #define ROW(kind, name, t, bytes, v, unit)                                                                 \
-    fprintf(f, "%s,%s,%d,%zu,%.6g,%s,%s,\"%s\",\"%s\",%s\r\n", kind, name, t, (size_t)(bytes), v, unit, machine, \
+    fprintf(f, "%s,%s,%d,%zu,%.6g,%s,%s,\"%s\",\"%s\",%s\n", kind, name, t, (size_t)(bytes), v, unit, machine, \
             cpu_model, m->key, m->date)
     ROW("cache", "L1d", 1, m->caches.l1d, (double)m->caches.l1d, "bytes");
     ROW("cache", "L2", m->caches.l2_shared, m->caches.l2, (double)m->caches.l2, "bytes");
@@ -671,7 +673,7 @@ int fk_machine_write(const struct fk_machine *m, const char *path, const char *m
     for (char *q = why; *q; q++)
         if (*q == '"')
             *q = '\'';
-    fprintf(f, "sanity,\"%s\",1,0,%.6g,fraction,%s,\"%s\",\"%s\",%s\r\n", why, m->others_share, machine, cpu_model,
+    fprintf(f, "sanity,\"%s\",1,0,%.6g,fraction,%s,\"%s\",\"%s\",%s\n", why, m->others_share, machine, cpu_model,
             m->key, m->date);
     return fk_atomic_commit(&a, e);
 }
@@ -733,6 +735,8 @@ int fk_machine_load(struct fk_machine *m, const char *path, const char *key, str
             stale = 1;
             break;
         }
+        if (strcmp(fl[0], "cpu") == 0)  /* identity rows (ident.h): not ceilings */
+            continue;
         snprintf(m->key, sizeof m->key, "%s", fl[8]);
         snprintf(m->date, sizeof m->date, "%s", fl[9]);
         int t = atoi(fl[2]);

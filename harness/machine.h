@@ -62,6 +62,7 @@ struct fk_machine {
     double peak_int8[FK_MAX_THREADS + 1];               /* ops/s of the best int8 probe */
     char f32_isa[32], int8_isa[32];
     char date[32];
+    const char *extra_rows;    /* written verbatim after the header (the machine's identity, ident.h); may be NULL */
 };
 
 const char *fk_level_name(int level);

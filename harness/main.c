@@ -14,9 +14,11 @@
 #include "check.h"
 #include "cpu.h"
 #include "hypo.h"
+#include "ident.h"
 #include "machine.h"
 #include "pool.h"
 #include "registry.h"
+#include "results.h"
 #include "stats.h"
 #include "compare.h"
 #include "decode_run.h"
@@ -48,34 +50,16 @@ static void usage(FILE *f)
             "  --machine NAME  machine name for results (env FALSIFY_MACHINE; default from the CPU model)\n"
             "  --python PATH   Python 3 with NumPy for the oracle (env FALSIFY_PYTHON; default /usr/bin/python3)\n"
             "  --seed N        oracle case seed (default 1)\n"
+            "  --isa MASK      run as a lesser CPU: x86-64-v3, x86-64-v4, or features (avx,avx2,fma); plugins\n"
+            "                  needing more are skipped as \"masked\" (env FALSIFY_ISA)\n"
+            "  --plan          check: resolve roles and say what would be judged or UNTESTABLE and why;\n"
+            "                  measure nothing, write nothing\n"
+            "  --strict        check: exit 1 when a verdict is UNTESTABLE for a reason other than the\n"
+            "                  capability its claim needs (CPU feature, cores) or emulation\n"
             "  --quiet         no progress lines\n"
             "  --kernels GLOB, --shapes RxC,..., --threads 1,2, --cold   (bench)\n"
             "exit status: 0 ok; 1 a guard hypothesis FALSIFIED, a kernel wrong or crashed, or a mutant escaped;\n"
             "             2 bad input (message names the file, line and rule)\n");
-}
-
-static void machine_name(const char *model, int ncpu, char *out, size_t n)
-{
-    size_t o = 0;
-    int dash = 0;
-    for (const char *p = model; *p && o + 1 < n; p++) {
-        char ch = *p;
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-            if (dash && o > 0 && o + 1 < n)
-                out[o++] = '-';
-            out[o++] = ch;
-            dash = 0;
-        } else {
-            dash = 1;
-        }
-    }
-    out[o] = 0;
-    char suffix[32];
-    snprintf(suffix, sizeof suffix, "-%dc", ncpu);
-    if (o + strlen(suffix) < n)
-        strcat(out, suffix);
 }
 
 /* Is this process running under a user-mode emulator (qemu-user)?  Its
@@ -212,6 +196,12 @@ static int cmd_list(struct fk_ctx *c, int with_mutants, const char *mutants_dir,
            fk_cpu_feature_list(c->cpu, feats, sizeof feats));
     if (c->emulated)
         printf("emulated: %s: correctness only, speed verdicts UNTESTABLE\n", emulated_why);
+    if (c->isa_mask[0])
+        printf("masked: --isa %s: plugins needing more are skipped\n", c->isa_mask);
+    if (c->ident)
+        printf("machine: %s (%s family %u model %u stepping %u, %s, %s, microcode %s, hypervisor %s)\n", c->machine,
+               c->ident->vendor_id, c->ident->family, c->ident->model, c->ident->stepping, c->ident->codename,
+               c->ident->isa_level, c->ident->microcode, c->ident->hypervisor);
     int runnable = 0, skipped = 0, refused = 0;
     printf("plugins:\n");
     for (int i = 0; i < c->reg.n; i++) {
@@ -259,12 +249,42 @@ static int ensure_machine(struct fk_ctx *c, struct fk_machine *m, int force)
     if (rc == 0)
         return 0;
     fprintf(stderr, "measuring machine ceilings (cached in %s until the machine or build changes)...\n", path);
-    if (fk_machine_measure(m, c->cpu, key, c->ncpu, !c->quiet, &e) != 0 || fk_mkdirs(c->results_dir, &e) != 0 ||
-        fk_machine_write(m, path, c->machine, c->cpu_model, &e) != 0) {
+    char rows[16384] = "";
+    if (fk_machine_measure(m, c->cpu, key, c->ncpu, !c->quiet, &e) == 0 && c->ident) {
+        fk_ident_machine_rows(c->ident, c->machine, key, m->date, rows, sizeof rows);
+        m->extra_rows = rows;
+    }
+    if (!m->date[0] || fk_mkdirs(c->results_dir, &e) != 0 || fk_machine_write(m, path, c->machine, c->cpu_model, &e) != 0) {
+        m->extra_rows = NULL;
         fprintf(stderr, "falsify: %s\n", e.msg);
         return -1;
     }
+    m->extra_rows = NULL;
     return 0;
+}
+
+/* A folder's machine.csv records its CPU signature even when no ceilings
+ * were measured (emulated runs): the rows are the identity only, under a
+ * key no measurement matches, so a later `falsify machine` still measures. */
+static int ensure_signature(const struct fk_ctx *c, struct fk_err *e)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/machine.csv", c->results_dir);
+    if (access(path, F_OK) == 0 || !c->ident)
+        return 0;
+    struct fk_machine *m = calloc(1, sizeof *m);
+    char *rows = calloc(1, 16384);
+    int rc = -1;
+    if (m && rows) {
+        fk_ident_machine_rows(c->ident, c->machine, "(identity only: no ceilings measured)", "", rows, 16384);
+        m->extra_rows = rows;
+        rc = fk_machine_write(m, path, c->machine, c->cpu_model, e);
+    } else {
+        fk_fail(e, "out of memory");
+    }
+    free(rows);
+    free(m);
+    return rc;
 }
 
 static int cmd_machine(struct fk_ctx *c, int force)
@@ -295,7 +315,7 @@ static int cmd_machine(struct fk_ctx *c, int force)
     return 0;
 }
 
-static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
+static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
 {
     struct fk_hypo *h = NULL;
     int nh = 0;
@@ -308,14 +328,21 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
         free(h);
         return 2;
     }
+    /* nothing is measured unless its results can be kept */
+    if (!c->plan && (fk_results_recover(c->results_dir, &e) != 0 ||
+                     fk_results_preflight(c->results_dir, 64ull << 20, &e) != 0 || ensure_signature(c, &e) != 0)) {
+        fprintf(stderr, "falsify: %s\n", e.msg);
+        free(h);
+        return 2;
+    }
     struct fk_machine *m = calloc(1, sizeof *m);
-    /* emulated: no timing at all, so no ceilings to measure */
-    if (!m || (!c->emulated && ensure_machine(c, m, 0) != 0)) {
+    /* emulated: no timing at all, so no ceilings to measure; plan: nothing measured */
+    if (!m || (!c->emulated && !c->plan && ensure_machine(c, m, 0) != 0)) {
         free(m);
         free(h);
         return 2;
     }
-    c->ceilings = c->emulated ? NULL : m;
+    c->ceilings = c->emulated || c->plan ? NULL : m;
     if (fk_check_run(c, h, nh, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         free(m);
@@ -324,11 +351,27 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles)
     }
     fk_print_table(&run, stdout);
     int rc = 0;
+    int ucount[FK_UC_COUNT];
+    int unfit = fk_untestable_counts(&run, ucount);
+    printf("\nUNTESTABLE by cause:");
+    for (int u = 1; u < FK_UC_COUNT; u++)
+        printf(" %s %d%s", fk_ucause_name((enum fk_ucause)u), ucount[u], u + 1 < FK_UC_COUNT ? "," : "\n");
+    if (unfit)
+        printf("%s: %d row(s) UNTESTABLE for naming or a failure, not for a capability the claim needs "
+               "(see untestable_cause)\n", strict ? "FAIL" : "note", unfit);
+    if (c->plan) {
+        printf("plan only: nothing measured or written\n");
+        rc = strict && unfit ? 1 : 0;
+        fk_run_free(&run);
+        free(m);
+        free(h);
+        return rc;
+    }
+    if (strict && unfit)
+        rc = 1;
     if (fk_write_results(c, &run, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         rc = 2;
-    } else {
-        printf("\nresults: %s/kernels.csv, %s/hypotheses.csv\n", c->results_dir, c->results_dir);
     }
     if (run.kernel_failures)
         printf("FAIL: %d kernel case(s) wrong or crashed (see kernels.csv 'note')\n", run.kernel_failures);
@@ -553,6 +596,17 @@ static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants
     return rc;
 }
 
+/* Scans plugins against the detected CPU, then applies the --isa mask, so a
+ * masked plugin says "masked" and one the CPU lacks says so. */
+static int scan(struct fk_ctx *c, const char *dir, uint64_t detected, uint64_t mask, struct fk_err *e)
+{
+    if (fk_registry_scan(&c->reg, dir, detected, e) != 0)
+        return -1;
+    if (c->isa_mask[0])
+        fk_registry_mask(&c->reg, mask, c->isa_mask);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -576,7 +630,8 @@ int main(int argc, char **argv)
     const char *machine = getenv("FALSIFY_MACHINE");
     snprintf(c.python, sizeof c.python, "%s", env_or("FALSIFY_PYTHON", "/usr/bin/python3"));
     c.seed = 1;
-    int with_mutants = 0, force = 0, cold = 0;
+    int with_mutants = 0, force = 0, cold = 0, strict = 0;
+    const char *isa = getenv("FALSIFY_ISA");
     const char *bench_kernels = "gemv.f32.*";
     char *bench_shapes = NULL, *bench_threads = NULL;
     char default_shapes[] = "2048x2048", default_threads[] = "1";
@@ -621,6 +676,12 @@ int main(int argc, char **argv)
             with_mutants = 1;
         else if (strcmp(a, "--quiet") == 0)
             c.quiet = 1;
+        else if (strcmp(a, "--plan") == 0)
+            c.plan = 1;
+        else if (strcmp(a, "--strict") == 0)
+            strict = 1;
+        else if (strcmp(a, "--isa") == 0 && has_val)
+            isa = argv[++i];
         else if (a[0] == '-' && !is_decode) {
             fprintf(stderr, "falsify: unknown option '%s' (or missing value)\n", a);
             usage(stderr);
@@ -630,6 +691,18 @@ int main(int argc, char **argv)
             files[nfiles++] = argv[i];
     }
     c.cpu = fk_cpu_detect();
+    uint64_t detected = c.cpu, mask = ~0ull;
+    c.cpu_detected = detected;
+    if (isa && isa[0]) {
+        struct fk_err e;
+        if (strlen(isa) >= sizeof c.isa_mask || fk_isa_mask_parse(isa, &mask, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", strlen(isa) >= sizeof c.isa_mask ? "--isa: value too long" : e.msg);
+            free(files);
+            return 2;
+        }
+        snprintf(c.isa_mask, sizeof c.isa_mask, "%s", isa);
+        c.cpu &= mask;
+    }
     fk_cpu_model(c.cpu_model, sizeof c.cpu_model);
     char emulated_why[160] = "";
     c.emulated = detect_emulation(emulated_why, sizeof emulated_why);
@@ -646,21 +719,52 @@ int main(int argc, char **argv)
         bench_shapes = default_shapes;
     if (!bench_threads)
         bench_threads = default_threads;
-    if (machine)
+    struct fk_ident ident;
+    fk_ident_read(&ident, c.cpu, c.ncpu);
+    if (c.emulated) {  /* the CPUID / cpuinfo seen are the host's */
+        snprintf(ident.vendor, sizeof ident.vendor, "emulated");
+        snprintf(ident.codename, sizeof ident.codename, "%s", ident.arch);
+    }
+    c.ident = &ident;
+    if (machine) {
+        struct fk_err e;
+        if (fk_machine_name_check(machine, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            free(files);
+            return 2;
+        }
         snprintf(c.machine, sizeof c.machine, "%s", machine);
-    else
-        machine_name(c.cpu_model, c.ncpu, c.machine, sizeof c.machine);
+    } else {
+        fk_ident_folder(&ident, c.machine, sizeof c.machine);
+    }
     snprintf(c.oracle_dir, sizeof c.oracle_dir, "%s", oracle);
     snprintf(c.oracle_script, sizeof c.oracle_script, "%s", env_or("FALSIFY_ORACLE", "oracle/gen.py"));
+    if (results && strlen(results) + 64 >= sizeof c.results_dir) {  /* room for runs/<id>/samples.csv */
+        fprintf(stderr, "falsify: --results '%.40s...': path of %zu characters, at most %zu\n", results,
+                strlen(results), sizeof c.results_dir - 65);
+        free(files);
+        return 2;
+    }
     if (results)
         snprintf(c.results_dir, sizeof c.results_dir, "%s", results);
     else
         snprintf(c.results_dir, sizeof c.results_dir, "results/%s", c.machine);
+    /* commands that write there: never into another CPU's folder */
+    if (strcmp(cmd, "machine") == 0 || strcmp(cmd, "bench") == 0 || strcmp(cmd, "decode") == 0 ||
+        (strcmp(cmd, "check") == 0 && !c.plan)) {
+        struct fk_err e;
+        if (fk_ident_check_folder(c.results_dir, &ident, &e) != 0) {
+            fprintf(stderr, "falsify: %s\n", e.msg);
+            free(files);
+            return 2;
+        }
+    }
     c.rng_seed = (unsigned long long)time(NULL);
+    fk_run_id(c.run_id, sizeof c.run_id);
 
     if (strcmp(cmd, "bench") == 0) {
         struct fk_err e;
-        if (fk_registry_scan(&c.reg, plugins, c.cpu, &e) != 0) {
+        if (scan(&c, plugins, detected, mask, &e) != 0) {
             fprintf(stderr, "falsify: %s\n", e.msg);
             free(files);
             return 2;
@@ -687,7 +791,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct fk_err e;
-    if (fk_registry_scan(&c.reg, is_mut ? mutants_dir : plugins, c.cpu, &e) != 0) {
+    if (scan(&c, is_mut ? mutants_dir : plugins, detected, mask, &e) != 0) {
         fprintf(stderr, "falsify: %s\n", e.msg);
         free(files);
         return 2;
@@ -701,7 +805,7 @@ int main(int argc, char **argv)
     else if (is_mut)
         rc = cmd_mutants(&c, files, nfiles);
     else
-        rc = cmd_check(&c, files, nfiles);
+        rc = cmd_check(&c, files, nfiles, strict);
     fk_registry_free(&c.reg);
     free(files);
     return rc;

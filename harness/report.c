@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "results.h"
 #include "cpu.h"
 #include "stats.h"
 
@@ -53,26 +54,16 @@ void fk_print_table(const struct fk_run *run, FILE *f)
         if ((r->h->kind == FK_KIND_SPEEDUP || r->h->kind == FK_KIND_PARITY) && !isnan(r->median_a_ns))
             fprintf(f, " (%.4g vs %.4g us)", r->median_a_ns * 1e-3, r->median_b_ns * 1e-3);
         if (r->verdict != FK_SUPPORTED && r->reason[0])
-            fprintf(f, "\n%-30s   %s", "", r->reason);
+            fprintf(f, "\n%-30s   %s%s%s%s", "", r->verdict == FK_UNTESTABLE ? "(" : "",
+                    r->verdict == FK_UNTESTABLE ? fk_ucause_name(r->cause) : "", r->verdict == FK_UNTESTABLE ? ") " : "",
+                    r->reason);
         fputc('\n', f);
     }
 }
 
-/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
 static void csv_field(FILE *f, const char *s, int last)
 {
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    fputs(last ? "\r\n" : ",", f);
+    fk_csv_field(f, s, last);
 }
 
 static void csv_num(FILE *f, double v, int last)
@@ -94,6 +85,38 @@ static void csv_int(FILE *f, long long v, int last)
     csv_field(f, buf, last);
 }
 
+/* Provenance columns every kernels.csv and hypotheses.csv row carries (the
+ * machine's identity, ident.h), written before the last column. */
+#define PROVENANCE_COLS "run_id", "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "codename", \
+    "isa_level", "isa_mask", "microcode", "cpu_features", "caches", "memory_bytes", "os_kernel", "hypervisor", \
+    "governor", "boost"
+
+static void csv_provenance(FILE *f, const struct fk_ctx *c)
+{
+    const struct fk_ident *id = c->ident;
+    csv_field(f, c->run_id, 0);
+    if (!id) {
+        for (int i = 0; i < 15; i++)
+            csv_field(f, "", 0);
+        return;
+    }
+    csv_field(f, id->vendor_id, 0);
+    csv_int(f, id->family, 0);
+    csv_int(f, id->model, 0);
+    csv_int(f, id->stepping, 0);
+    csv_field(f, id->codename, 0);
+    csv_field(f, id->isa_level, 0);
+    csv_field(f, c->isa_mask, 0);
+    csv_field(f, id->microcode, 0);
+    csv_field(f, id->features, 0);
+    csv_field(f, id->caches, 0);
+    csv_int(f, (long long)id->mem_bytes, 0);
+    csv_field(f, id->os_kernel, 0);
+    csv_field(f, id->hypervisor, 0);
+    csv_field(f, id->governor, 0);
+    csv_field(f, id->boost, 0);
+}
+
 static void iso_date(char *buf, size_t n)
 {
     time_t t = time(NULL);
@@ -102,10 +125,11 @@ static void iso_date(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const char *dir, const char *date,
+                         struct fk_err *e)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/kernels.csv", c->results_dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/kernels.csv", dir);
     struct fk_atomic a;
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
@@ -115,7 +139,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound",
         "quant_gauge_max", "quant_gauge_p99", "quant_ulp_max", "seed",
         "samples", "median_ns", "min_ns", "ci_lo_ns", "ci_hi_ns", "gbytes_per_s", "gops_per_s", "note",
-        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", "emulated", "peer_provenance"};
+        "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", PROVENANCE_COLS, "emulated", "peer_provenance"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -173,6 +197,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, r->en->path, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
+        csv_provenance(f, c);
         csv_field(f, ((k->flags & FK_KERNEL_EMULATED) || c->emulated) ? "yes" : "no", 0);  /* model or emulator */
         /* peers: library, version and the code path it chose for this shape */
         char prov[512] = "";
@@ -186,19 +211,20 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
     return 0;
 }
 
-static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, const char *dir, const char *date,
+                         struct fk_err *e)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/hypotheses.csv", c->results_dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/hypotheses.csv", dir);
     struct fk_atomic a;
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
     FILE *f = a.f;
     static const char *const cols[] = {"id", "kind", "role", "kernel", "baseline", "shape", "aggregate", "threads",
                                        "cache", "level", "verdict", "figure", "ci_lo", "ci_hi", "n", "threshold",
-                                       "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason",
+                                       "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason", "untestable_cause",
                                        "claim", "source", "file", "machine", "cpu_model", "cores_used", "isa",
-                                       "build", "git_commit", "date", "emulated", "replicates", "between_share",
+                                       "build", "git_commit", "date", PROVENANCE_COLS, "emulated", "replicates", "between_share",
                                        "timer_res_ns", "batch_calls", "overhead_ns", "cpu_mhz_drift"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
@@ -230,6 +256,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_num(f, r->median_b_ns, 0);
         csv_num(f, h->kind == FK_KIND_SCALING || h->kind == FK_KIND_ROOFLINE ? r->extra : NAN, 0);
         csv_field(f, r->reason, 0);
+        csv_field(f, r->verdict == FK_UNTESTABLE ? fk_ucause_name(r->cause) : "", 0);
         csv_field(f, h->claim, 0);
         csv_field(f, h->source, 0);
         csv_field(f, loc, 0);
@@ -241,6 +268,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, en ? en->build : "", 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
+        csv_provenance(f, c);
         csv_field(f, c->emulated || (en && (en->k->flags & FK_KERNEL_EMULATED)) ? "yes" : "no", 0);
         /* replication and clock sanity of timed rows (empty for untimed ones) */
         int timed = r->replicates > 0;
@@ -262,15 +290,16 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
     return fk_atomic_commit(&a, e);
 }
 
-static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const char *date, struct fk_err *e)
+static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const char *dir, const char *date,
+                         struct fk_err *e)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/samples.csv", c->results_dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
     struct fk_atomic a;
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
     FILE *f = a.f;
-    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate\r\n", f);
+    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate,run_id\n", f);
     for (int i = 0; i < run->ns; i++) {
         const struct fk_sample *s = &run->s[i];
         csv_field(f, s->hypothesis, 0);
@@ -285,18 +314,33 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, c->machine, 0);
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
-        csv_int(f, s->replicate, 1);
+        csv_int(f, s->replicate, 0);
+        csv_field(f, c->run_id, 1);
     }
     return fk_atomic_commit(&a, e);
 }
 
 int fk_write_results(const struct fk_ctx *c, const struct fk_run *run, struct fk_err *e)
 {
-    char date[32];
+    char date[32], raw[800];
     iso_date(date, sizeof date);
-    if (fk_mkdirs(c->results_dir, e) != 0)
+    /* this run's raw rows, kept; then the merged view, committed as one unit */
+    snprintf(raw, sizeof raw, "%s/runs/%s", c->results_dir, c->run_id[0] ? c->run_id : "unnamed");
+    if (fk_mkdirs(raw, e) != 0)
         return -1;
-    if (write_kernels(c, run, date, e) != 0 || write_samples(c, run, date, e) != 0)
+    if (write_kernels(c, run, raw, date, e) != 0 || write_samples(c, run, raw, date, e) != 0 ||
+        write_hypotheses(c, run, raw, date, e) != 0)
         return -1;
-    return write_hypotheses(c, run, date, e);
+    struct fk_merge_stats st[FK_RESULT_FILES];
+    if (fk_results_merge_run(c->results_dir, c->run_id[0] ? c->run_id : "unnamed", st, e) != 0)
+        return -1;
+    printf("\nrun %s: raw rows in %s/\n", c->run_id, raw);
+    for (int i = 0; i < FK_RESULT_FILES; i++) {
+        printf("  %s/%-15s %5d rows from this run, %5d of earlier runs kept, %5d replaced", c->results_dir,
+               fk_result_files[i], st[i].new_rows, st[i].kept, st[i].replaced);
+        if (st[i].replaced && i == 1)
+            printf(" (%s)", st[i].replaced_ids);
+        printf("\n");
+    }
+    return 0;
 }

@@ -4,10 +4,10 @@
  * In BLIS terms C = A B with C = Y (batch x rows), A = X (batch x cols) and
  * B = W^T (cols x rows).  Vectors run along r, the contiguous axis of Y.
  *
- *   pack():    W -> panels of NR = 32 rows; panel p holds, for each column c,
+ *   pack():    (gemm_f32.h) W -> panels of NR = 32 rows; panel p holds, for each column c,
  *              the 32 values W[32p + j][c] (j < 32) contiguously: (cols, 32)
  *              f32, rows past the end of W are zero.
- *   prepare(): X -> micro-panels of MR = 12 batch rows in scratch; micro-panel
+ *   prepare(): (gemm_f32.h) X -> micro-panels of MR = 12 batch rows in scratch; micro-panel
  *              q holds X[12q + i][c] (i < 12) contiguously for each c:
  *              (cols, 12) f32, batch rows past the end are zero.
  *   run():     for every panel meeting [r0, r1), for every micro-panel, the
@@ -25,78 +25,12 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "kernel.h"
+#include "gemm_f32.h"
 
 #define GEMM_F32_NR 32  /* W rows per panel: two zmm of Y columns */
 #define GEMM_F32_MR 12  /* batch rows per micro-panel */
 
-static inline int64_t gemm_f32_avx512__panels(int64_t n, int64_t per)
-{
-    return (n + per - 1) / per;
-}
-
-static size_t gemm_f32_avx512__packed_size(const struct fk_shape *s)
-{
-    return (size_t)gemm_f32_avx512__panels(s->rows, GEMM_F32_NR) * GEMM_F32_NR * (size_t)s->cols *
-           sizeof(float);
-}
-
-/* w: (rows, cols) row-major -> packed: (ceil(rows/32), cols, 32) f32. */
-static int gemm_f32_avx512__pack(const struct fk_shape *s, const float *w, void *packed)
-{
-    if (s->rows < 1 || s->cols < 1)
-        return -1;
-    const int64_t rows = s->rows, cols = s->cols;
-    float *out = packed;
-    for (int64_t p = 0; p < gemm_f32_avx512__panels(rows, GEMM_F32_NR); p++) {
-        float *panel = out + p * cols * GEMM_F32_NR;
-        for (int64_t c = 0; c < cols; c++)
-            for (int64_t j = 0; j < GEMM_F32_NR; j++) {
-                const int64_t r = p * GEMM_F32_NR + j;
-                panel[c * GEMM_F32_NR + j] = r < rows ? w[r * cols + c] : 0.0f;
-            }
-    }
-    return 0;
-}
-
-/* packed panels -> (rows, cols) row-major f32: the layout check's view. */
-static int gemm_f32_avx512__to_plain(const struct fk_shape *s, const void *packed, void *plain)
-{
-    const int64_t rows = s->rows, cols = s->cols;
-    const float *in = packed;
-    float *w = plain;
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++)
-            w[r * cols + c] = in[(r / GEMM_F32_NR) * cols * GEMM_F32_NR + c * GEMM_F32_NR + r % GEMM_F32_NR];
-    return 0;
-}
-
-static size_t gemm_f32_avx512__prepare_size(const struct fk_shape *s)
-{
-    return (size_t)gemm_f32_avx512__panels(s->batch, GEMM_F32_MR) * GEMM_F32_MR * (size_t)s->cols *
-           sizeof(float);
-}
-
-/* x: (batch, cols) -> scratch: (ceil(batch/12), cols, 12) f32, zero-padded. */
-static void gemm_f32_avx512__prepare(const struct fk_args *a)
-{
-    const int64_t batch = a->shape.batch, cols = a->shape.cols;
-    float *xp = a->scratch;
-    for (int64_t q = 0; q < gemm_f32_avx512__panels(batch, GEMM_F32_MR); q++) {
-        float *mp = xp + q * cols * GEMM_F32_MR;
-        for (int64_t i = 0; i < GEMM_F32_MR; i++) {
-            const int64_t m = q * GEMM_F32_MR + i;
-            if (m < batch) {
-                const float *xm = a->x + m * cols;
-                for (int64_t c = 0; c < cols; c++)
-                    mp[c * GEMM_F32_MR + i] = xm[c];
-            } else {
-                for (int64_t c = 0; c < cols; c++)
-                    mp[c * GEMM_F32_MR + i] = 0.0f;
-            }
-        }
-    }
-}
+GEMM_F32_LAYOUT(gemm_f32_avx512, GEMM_F32_NR, GEMM_F32_MR)
 
 /* One 12 x 32 tile: y[i][j] (i < mr, lanes of lo|hi in mask) = sum_c
  * xp[c][i] * wp[c][j].  mr is a compile-time constant after inlining, so

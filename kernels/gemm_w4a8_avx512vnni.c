@@ -3,7 +3,7 @@
  * serves six activation rows and every activation load 32 weight rows.
  *
  *   pack():    W -> Q4_0 by the reference quantizer, repacked in panels of
- *              16 rows ({K/4, N, 4} VNNI order, as ggml's AMX path).  Panel
+ *              16 rows ({K/4, N, 4} VNNI order, as ggml's AMX path; gemm_w4a8.h).  Panel
  *              p, block b holds 256 bytes of quants: vector v (v < 4) is 64
  *              bytes, lane j (row 16p + j) = GGML qs[4v .. 4v+3] of that row's
  *              block b, so its low nibbles are elements 4v..4v+3 and its high
@@ -23,88 +23,13 @@
 #include <assert.h>
 #include <immintrin.h>
 
-#include "quant.h"
+#include "gemm_w4a8.h"
 
 #define W4A8_NR 16   /* weight rows per panel: one zmm of int32 lanes */
 #define W4A8_MR 6    /* batch rows per register tile */
 #define W4A8_QS 256  /* quant bytes per panel and block */
 
-static inline int64_t w4a8_round64(int64_t n)
-{
-    return (n + 63) & ~(int64_t)63;
-}
-
-/* Bytes of one panel: nb * 256 quant bytes, then nb * 16 fp16 scales, padded
- * so every panel starts 64-byte aligned. */
-static inline int64_t w4a8_panel_bytes(int64_t nb)
-{
-    return w4a8_round64(nb * W4A8_QS + nb * W4A8_NR * 2);
-}
-
-static size_t gemm_w4a8_avx512vnni__packed_size(const struct fk_shape *s)
-{
-    const int64_t panels = (s->rows + W4A8_NR - 1) / W4A8_NR;
-    return (size_t)(panels * w4a8_panel_bytes(s->cols / FK_Q4_0_BLOCK));
-}
-
-static int gemm_w4a8_avx512vnni__pack(const struct fk_shape *s, const float *w, void *packed)
-{
-    if (s->rows < 1 || s->cols < 1 || s->cols % FK_Q4_0_BLOCK != 0)
-        return -1;
-    const int64_t nb = s->cols / FK_Q4_0_BLOCK, pb = w4a8_panel_bytes(nb);
-    uint8_t *out = packed;
-    for (int64_t p = 0; p * W4A8_NR < s->rows; p++) {
-        uint8_t *qs = out + p * pb;
-        uint16_t *d = (uint16_t *)(qs + nb * W4A8_QS);
-        for (int64_t b = 0; b < nb; b++)
-            for (int j = 0; j < W4A8_NR; j++) {
-                const int64_t r = p * W4A8_NR + j;
-                fk_block_q4_0 blk = {0, {0}};
-                if (r < s->rows)
-                    fk_quantize_row_q4_0_ref(w + r * s->cols + b * FK_Q4_0_BLOCK, &blk, FK_Q4_0_BLOCK);
-                d[b * W4A8_NR + j] = blk.d;
-                for (int t = 0; t < 16; t++)
-                    qs[b * W4A8_QS + (t / 4) * 64 + j * 4 + t % 4] = blk.qs[t];
-            }
-    }
-    return 0;
-}
-
-/* packed panels -> (rows, cols/32) plain GGML Q4_0 blocks. */
-static int gemm_w4a8_avx512vnni__to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
-{
-    const int64_t nb = s->cols / FK_Q4_0_BLOCK, pb = w4a8_panel_bytes(nb);
-    const uint8_t *in = packed;
-    fk_block_q4_0 *out = ggml;
-    for (int64_t r = 0; r < s->rows; r++) {
-        const uint8_t *qs = in + (r / W4A8_NR) * pb;
-        const uint16_t *d = (const uint16_t *)(qs + nb * W4A8_QS);
-        const int j = (int)(r % W4A8_NR);
-        for (int64_t b = 0; b < nb; b++) {
-            out[r * nb + b].d = d[b * W4A8_NR + j];
-            for (int t = 0; t < 16; t++)
-                out[r * nb + b].qs[t] = qs[b * W4A8_QS + (t / 4) * 64 + j * 4 + t % 4];
-        }
-    }
-    return 0;
-}
-
-/* Scratch: (batch, nb) Q8_0 blocks, then (batch, nb) f32 dx, then (batch, nb)
- * int32 -8 * sum(qx); each part 64-byte aligned. */
-static inline int64_t w4a8_dx_offset(const struct fk_shape *s)
-{
-    return w4a8_round64(s->batch * (s->cols / FK_Q8_0_BLOCK) * FK_Q8_0_BYTES);
-}
-
-static inline int64_t w4a8_sx_offset(const struct fk_shape *s)
-{
-    return w4a8_dx_offset(s) + w4a8_round64(s->batch * (s->cols / FK_Q8_0_BLOCK) * 4);
-}
-
-static size_t gemm_w4a8_avx512vnni__prepare_size(const struct fk_shape *s)
-{
-    return (size_t)(w4a8_sx_offset(s) + s->batch * (s->cols / FK_Q8_0_BLOCK) * 4);
-}
+GEMM_W4A8_LAYOUT(gemm_w4a8_avx512vnni, W4A8_NR)
 
 /* roundf (half away from zero) of v, |v| < 2^23: t = trunc(v); v - t is
  * exact, and |v - t| >= 0.5 moves t one step away from zero. */
@@ -150,23 +75,7 @@ static inline int32_t w4a8_quantize_block_q8_0(const float *x, fk_block_q8_0 *bl
 
 static void gemm_w4a8_avx512vnni__prepare(const struct fk_args *a)
 {
-    const struct fk_shape *s = &a->shape;
-    const int64_t nb = s->cols / FK_Q8_0_BLOCK;
-    fk_block_q8_0 *xq = a->scratch;
-    float *dx = (float *)((uint8_t *)a->scratch + w4a8_dx_offset(s));
-    int32_t *sx = (int32_t *)((uint8_t *)a->scratch + w4a8_sx_offset(s));
-    for (int64_t i = 0; i < s->batch * nb; i++) {
-        const int32_t sum = w4a8_quantize_block_q8_0(a->x + i * FK_Q8_0_BLOCK, &xq[i]);
-        dx[i] = fk_fp16_to_f32(xq[i].d);
-        sx[i] = -8 * sum;
-    }
-}
-
-static inline int32_t w4a8_load_i32(const int8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    gemm_w4a8__prepare(a, w4a8_quantize_block_q8_0);
 }
 
 /* One tile: np panels (1 or 2) x mr batch rows (1..6), all nb blocks.
@@ -193,9 +102,9 @@ w4a8_tile(int np, int mr, int64_t nb, const uint8_t *panel, int64_t pb, const fk
                 const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);  /* [0,15] */
                 for (int i = 0; i < mr; i++) {
                     const int8_t *xs = xq[i * nb + b].qs;
-                    isum[p][i] = _mm512_dpbusd_epi32(isum[p][i], lo, _mm512_set1_epi32(w4a8_load_i32(xs + 4 * v)));
+                    isum[p][i] = _mm512_dpbusd_epi32(isum[p][i], lo, _mm512_set1_epi32(gemm_w4a8__load_i32(xs + 4 * v)));
                     isum[p][i] =
-                        _mm512_dpbusd_epi32(isum[p][i], hi, _mm512_set1_epi32(w4a8_load_i32(xs + 16 + 4 * v)));
+                        _mm512_dpbusd_epi32(isum[p][i], hi, _mm512_set1_epi32(gemm_w4a8__load_i32(xs + 16 + 4 * v)));
                 }
             }
         }
@@ -241,10 +150,10 @@ static void gemm_w4a8_avx512vnni__run(const struct fk_args *a, int64_t r0, int64
 
     const struct fk_shape *s = &a->shape;
     const int64_t rows = s->rows, batch = s->batch, nb = s->cols / FK_Q4_0_BLOCK;
-    const int64_t pb = w4a8_panel_bytes(nb);
+    const int64_t pb = gemm_w4a8__panel_bytes(nb, W4A8_NR);
     const fk_block_q8_0 *xq = a->scratch;                                            /* (batch, nb) */
-    const float *dx = (const float *)((const uint8_t *)a->scratch + w4a8_dx_offset(s));     /* (batch, nb) */
-    const int32_t *sx = (const int32_t *)((const uint8_t *)a->scratch + w4a8_sx_offset(s)); /* (batch, nb) */
+    const float *dx = (const float *)((const uint8_t *)a->scratch + gemm_w4a8__dx_offset(s));     /* (batch, nb) */
+    const int32_t *sx = (const int32_t *)((const uint8_t *)a->scratch + gemm_w4a8__sx_offset(s)); /* (batch, nb) */
     const int64_t p_end = (r1 + W4A8_NR - 1) / W4A8_NR;
 
     for (int64_t p0 = r0 / W4A8_NR; p0 < p_end; p0 += 2) {
