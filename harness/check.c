@@ -667,12 +667,16 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     hr->median_b_ns = t->narms > 1 ? out.median_ns[1] : NAN;
     if (out.reason[0])
         snprintf(hr->reason, sizeof hr->reason, "%s", out.reason);
-    if (out.crashed)
+    if (out.crashed || out.wrong_arm >= 0)
         run->kernel_failures++;
     for (int s = 0; s < t->narms; s++) {
         struct fk_krow *kr = NULL;
         if (t->arm[s].type == FK_ARM_KERNEL)
             kr = krow_get(run, t->arm[s].en, &t->shape, t->arm[s].threads, t->arm[s].cache, 1);
+        if (kr && s == out.wrong_arm) {  /* wrong where it was timed: kernels.csv says so */
+            kr->broken = 1;
+            snprintf(kr->note, sizeof kr->note, "%s", out.reason);
+        }
         for (int i = 0; i < out.n; i++) {
             add_sample(run, h, &t->arm[s], hr->shape, i, s, out.ns[s][i], (long long)out.reps[s], sample_rep(&out, i));
             if (kr)

@@ -122,7 +122,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
     for (int i = 0; i < run->nk; i++) {
         const struct fk_krow *r = &run->k[i];
         const struct fk_kernel *k = r->en->k;
-        const char *status = r->crashed ? "crashed" : !r->checked ? "timed" : r->correct ? "ok" : "wrong";
+        const char *status = r->crashed ? "crashed" : r->broken ? "wrong" : !r->checked ? "timed" : r->correct ? "ok" : "wrong";
         if (r->checked && !r->correct && !r->crashed && r->es.n == 0)
             status = "error";
         csv_field(f, k->name, 0);
