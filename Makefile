@@ -183,15 +183,17 @@ test:
 	@$(MAKE) --no-print-directory unit mutants
 
 unit: $(TESTS) $(FIXTURES)
-	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && fail=0 && \
+	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && export FALSIFY_PLUGINS=$(BUILD)/kernels \
+	  FALSIFY_MUTANTS=$(BUILD)/mutants FALSIFY_FIXTURES=$(BUILD)/tests/fixtures FALSIFY_BIN=$(BUILD)/falsify && fail=0 && \
 	  for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 # Every mutant must be caught, with the fork sandbox and with the in-process
 # one emulated runs use (the trap mutant proves both report a fault).
 mutants: build
-	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet
+	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet --mutants-dir $(BUILD)/mutants
 	@echo "== mutants again, in-process sandbox (FALSIFY_NO_FORK=1)"
 	@PY=$$($(DEPS) python) && FALSIFY_NO_FORK=1 FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet \
+	  --mutants-dir $(BUILD)/mutants \
 	  > $(BUILD)/mutants-in-process.txt; rc=$$?; tail -n 1 $(BUILD)/mutants-in-process.txt; exit $$rc
 
 list: build

@@ -53,6 +53,9 @@ static int tails_ok(int fd, const struct fk_gate_job *j, const char *call)
     for (int b = 0; b < FK_IB_COUNT; b++) {
         const struct fk_gbuf *g = &j->in.buf[b];
         int64_t at = fk_gbuf_tail_clobbered(g);
+        if (at >= 0 && b == FK_IB_Y)
+            return wrong(fd, j, "over-write outside [r0, r1): %s wrote byte %lld past the end of buffer 'y' (%zu "
+                         "bytes, the row after the last; canary clobbered)", call, (long long)at, g->bytes);
         if (at >= 0)
             return wrong(fd, j, "over-write: %s wrote byte %lld past the end of buffer '%s' (%zu bytes; canary clobbered)",
                          call, (long long)at, g->name, g->bytes);
