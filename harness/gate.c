@@ -17,10 +17,9 @@ void fk_gate_job_free(struct fk_gate_job *j)
     free(j->pristine);
     free(j->y1);
     free(j->pieces);
-    fk_free(j->ggml);
+    fk_gbuf_free(&j->ggml);
     j->pristine = NULL;
     j->y1 = j->pieces = NULL;
-    j->ggml = NULL;
 }
 
 double fk_gate_deadline(const struct fk_kernel *k, const struct fk_shape *s, int emulated)
@@ -108,17 +107,19 @@ static int pack_bytes_ok(int fd, struct fk_gate_job *j, const char *what)
     size_t nb = (size_t)cs->wq.count;
     const uint8_t *g = j->in.packed;
     if (k->flags & FK_KERNEL_REPACKED) {
-        j->ggml = fk_alloc(nb);
-        if (!j->ggml)
+        unsigned char *out = fk_gbuf_alloc(&j->ggml, "ggml (to_ggml output)", nb, FK_GUARD_AFTER);
+        if (!out)
             return wrong(fd, j, "pack: out of memory for the to_ggml check");
         char call[200];
         snprintf(call, sizeof call, "%s: to_ggml()", what);
         fk_send_begin(fd, k->name, call);
-        int rc = k->to_ggml(&cs->shape, j->in.packed, j->ggml);
+        int rc = k->to_ggml(&cs->shape, j->in.packed, out);
         fk_send_end(fd, k->name);
         if (rc != 0)
             return wrong(fd, j, "pack: to_ggml failed: the bytes cannot be checked against the oracle");
-        g = j->ggml;
+        if (fk_gbuf_tail_clobbered(&j->ggml) >= 0)
+            return wrong(fd, j, "over-write: to_ggml() wrote past the end of its %zu-byte output", nb);
+        g = out;
     } else if (j->in.packed_bytes < nb) {
         return wrong(fd, j, "pack: packed_size() is %zu bytes, the GGML blocks need %zu", j->in.packed_bytes, nb);
     }

@@ -41,7 +41,7 @@ struct fk_gate_job {
     unsigned char *pristine;   /* packed weights as pack() left them */
     float *y1;                 /* outputs of the first call */
     float *pieces;             /* split check: the pieces' own rows, assembled */
-    unsigned char *ggml;       /* to_ggml output */
+    struct fk_gbuf ggml;       /* to_ggml output, against a guard page too */
 };
 
 /* The sandbox job (fk_job_fn).  Messages: FK_MSG_COST, FK_MSG_ERRSTATS
