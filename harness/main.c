@@ -361,13 +361,16 @@ static int runnable_kernels(const struct fk_ctx *c)
  * did test something). */
 static int summarize(const struct fk_run *run, FILE *f)
 {
-    int count[8] = {0};
-    for (int i = 0; i < run->nh; i++)
+    int count[8] = {0}, guards_untestable = 0;
+    for (int i = 0; i < run->nh; i++) {
         if (run->h[i].aggregate && (int)run->h[i].verdict >= 0 && (int)run->h[i].verdict < 8)
             count[run->h[i].verdict]++;
-    fprintf(f, "summary: %d SUPPORTED, %d FALSIFIED, %d INCONCLUSIVE, %d UNTESTABLE; gate: %d edge/random shapes "
-               "(shape seed %llu)\n", count[FK_SUPPORTED], count[FK_FALSIFIED], count[FK_INCONCLUSIVE],
-            count[FK_UNTESTABLE], run->edge_checked, run->shape_seed);
+        guards_untestable += run->h[i].aggregate && run->h[i].verdict == FK_UNTESTABLE &&
+                             run->h[i].h->role == FK_ROLE_GUARD;
+    }
+    fprintf(f, "summary: %d SUPPORTED, %d FALSIFIED, %d INCONCLUSIVE, %d UNTESTABLE (%d of them guards); gate: %d "
+               "edge/random shapes (shape seed %llu)\n", count[FK_SUPPORTED], count[FK_FALSIFIED],
+            count[FK_INCONCLUSIVE], count[FK_UNTESTABLE], guards_untestable, run->edge_checked, run->shape_seed);
     if (run->guard_unmatched) {
         fprintf(f, "TESTED NOTHING: %d guard hypothesis subject(s) match no kernel here (see 'no kernel here matches')\n",
                 run->guard_unmatched);

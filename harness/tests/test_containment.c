@@ -516,6 +516,38 @@ static void test_exec_verify(void **state)
     fk_case_free(&cs);
 }
 
+/* Regression: when the oracle cannot run, fk_check_run fails and keeps
+ * nothing (it used to leak the run's rows). */
+static void test_oracle_failure_keeps_nothing(void **state)
+{
+    struct env *v = *state;
+    struct fk_ctx c = v->c;
+    char dir[] = "/tmp/falsify-noracle-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(c.oracle_dir, sizeof c.oracle_dir, "%s", dir);
+    snprintf(c.python, sizeof c.python, "/nonexistent/python3");
+    c.quiet = 1;
+    struct fk_hypo h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.id, sizeof h.id, "t");
+    snprintf(h.subject, sizeof h.subject, "gemv.f32.scalar");
+    h.kind = FK_KIND_ERROR;
+    h.role = FK_ROLE_GUARD;
+    h.threshold = 16;
+    h.shapes[0] = (struct fk_shape){3, 5, 1};
+    h.nshapes = 1;
+    h.threads[0] = 1;
+    h.nthreads = 1;
+    snprintf(h.metric, sizeof h.metric, "gauge_max");
+    struct fk_run run;
+    struct fk_err e;
+    assert_int_equal(fk_check_run(&c, &h, 1, &run, &e), -1);
+    assert_non_null(strstr(e.msg, "oracle"));
+    assert_null(run.k);
+    assert_int_equal(run.nk, 0);
+    rmdir(dir);
+}
+
 /* ---- runs that test nothing fail; lists are never cut ---- */
 
 static int run_falsify(const char *args)
@@ -568,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_neighbour_write),
         cmocka_unit_test(test_w4a8_bound),
         cmocka_unit_test(test_exec_verify),
+        cmocka_unit_test(test_oracle_failure_keeps_nothing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc | cmocka_run_group_tests(gate_tests, setup, teardown);
