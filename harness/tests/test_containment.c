@@ -33,6 +33,14 @@ static const char *env_or(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
+/* qemu-user 7.2 hangs in the child of every fork on recent host kernels
+ * (sandbox.h): under emulation only the in-process mode is tested. */
+static int fork_works(void)
+{
+    const char *v = getenv("FALSIFY_EMULATED");
+    return !(v && *v && strcmp(v, "0") != 0);
+}
+
 static double now_s(void)
 {
     struct timespec t;
@@ -69,6 +77,8 @@ static void check_hang(int in_process)
 static void test_hang_fork(void **state)
 {
     (void)state;
+    if (!fork_works())
+        skip();
     check_hang(0);
 }
 
@@ -115,6 +125,8 @@ static int report_pid_and_spin(void *ctx, int fd)
 static void test_job_dies_with_harness(void **state)
 {
     (void)state;
+    if (!fork_works())
+        skip();
     int p[2];
     assert_int_equal(pipe(p), 0);
     pid_t harness = fork();
@@ -186,6 +198,8 @@ static void check_oob(int in_process, enum fk_guard_mode mode, const char *side)
 static void test_oob_fork(void **state)
 {
     (void)state;
+    if (!fork_works())
+        skip();
     check_oob(0, FK_GUARD_AFTER, "past the end");
     check_oob(0, FK_GUARD_BEFORE, "before the start");
 }
@@ -354,7 +368,7 @@ static void test_gate_classes(void **state)
         {"gemv.f32.mutant-glitch10", {4, 64, 1}, "nondeterministic"},
         {"gemv.f32.mutant-badcost", {4, 64, 1}, ": cost()"},
     };
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = fork_works() ? 0 : 1; mode < 2; mode++) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             const struct fk_kernel *k = find(&v->mut, cases[i].mutant);
             if (!k)
@@ -406,7 +420,7 @@ static void test_neighbour_write(void **state)
 {
     struct env *v = *state;
     struct fk_shape s = {8, 33, 1};
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = fork_works() ? 0 : 1; mode < 2; mode++) {
         struct fk_job_out out;
         struct fk_errstats es;
         char fail[480];
@@ -433,13 +447,14 @@ static void test_w4a8_bound(void **state)
     struct fk_job_out out;
     struct fk_errstats es;
     char fail[480];
-    gate(v, bad, &s, 0, &out, &es, fail, sizeof fail);
+    const int in_process = !fork_works();
+    gate(v, bad, &s, in_process, &out, &es, fail, sizeof fail);
     assert_false(out.crashed);
     assert_int_equal(es.n, 1);
     assert_true(es.gauge_max < 4098);                 /* the old bound let it through */
     assert_false(fk_gate_pass(bad, &s, &es));         /* the integer-dot bound does not */
     fk_job_out_free(&out);
-    gate(v, good, &s, 0, &out, &es, fail, sizeof fail);
+    gate(v, good, &s, in_process, &out, &es, fail, sizeof fail);
     assert_false(out.crashed);
     assert_string_equal(fail, "");
     assert_true(fk_gate_pass(good, &s, &es));
@@ -561,6 +576,8 @@ static int run_falsify(const char *args)
 static void test_tested_nothing(void **state)
 {
     (void)state;
+    if (!fork_works())
+        skip();  /* runs build/falsify as a child */
     char dir[] = "/tmp/falsify-empty-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char args[512];
