@@ -362,7 +362,7 @@ static void test_gate_classes(void **state)
         struct fk_shape shape;
         const char *text;     /* in the FAIL message, or in the fault */
     } cases[] = {
-        {"gemv.f32.mutant-overread", {4, 64, 1}, "over-read: byte 0 past the end of buffer 'w (packed)'"},
+        {"gemv.f32.mutant-overread", {4, 64, 1}, "byte 0 past the end of buffer 'w (packed)'"},
         {"gemv.f32.mutant-rowspill", {8, 33, 1}, "outside [r0, r1)"},
         {"gemv.f32.mutant-mutatex", {4, 64, 1}, "input mutation"},
         {"gemv.f32.mutant-glitch10", {4, 64, 1}, "nondeterministic"},
@@ -506,9 +506,12 @@ static void test_exec_verify(void **state)
     struct fk_case cs;
     struct fk_err e;
     assert_int_equal(fk_case_load(&cs, v->c.oracle_dir, good->op, &s, 1, good->weights, good->acts, &e), 0);
+    /* under emulation one thread only: spin barriers outlast TCG (as test_pool) */
+    const int maxT = fork_works() ? 2 : 1;
     struct fk_pool *pool = NULL;
-    assert_int_equal(fk_pool_create(&pool, 2, FK_BARRIER_SPIN, &e), 0);
-    for (int T = 1; T <= 2; T++) {
+    if (maxT > 1)
+        assert_int_equal(fk_pool_create(&pool, maxT, FK_BARRIER_SPIN, &e), 0);
+    for (int T = 1; T <= maxT; T++) {
         for (int b = 0; b < 2; b++) {
             struct fk_inst in;
             struct fk_exec x;
@@ -527,7 +530,8 @@ static void test_exec_verify(void **state)
             fk_inst_free(&in);
         }
     }
-    fk_pool_destroy(pool);
+    if (pool)
+        fk_pool_destroy(pool);
     fk_case_free(&cs);
 }
 
