@@ -621,7 +621,9 @@ static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants
     struct fk_err e;
     int th[FK_HYPO_MAX_THREADS], nth = 0;
     char *tok[FK_HYPO_MAX_THREADS];
-    int n = split_list(threads, tok, FK_HYPO_MAX_THREADS);
+    int n = split_list(threads, tok, FK_HYPO_MAX_THREADS, "--threads");
+    if (n < 0)
+        return 2;
     for (int i = 0; i < n; i++) {
         char *end;
         long t = strtol(tok[i], &end, 10);
