@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *out = fopen("/dev/null", "w");
     if (!out)
         return 0;
-    fk_compare(dir, dir, out);
+    char *dirs[2] = {dir, dir};
+    fk_compare(2, dirs, out, out);  /* messages about bad input are not the point: crashes, leaks and UB are */
     fclose(out);
     return 0;
 }
