@@ -15,13 +15,21 @@ CC        := aarch64-linux-gnu-gcc
 BUILD     ?= build-aarch64
 endif
 CC      ?= cc
+# `make test SANITIZE=address,undefined`: harness, unit tests, plugins and
+# mutants built with those sanitizers into their own folder (build-san/),
+# every UB report fatal.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+BUILD   ?= build-san
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
 BUILD   ?= build
 CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation
 OPT     ?= -O2 -g
 GIT_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-HARNESS_CFLAGS = $(CSTD) $(WARN) $(OPT) -DFK_GIT_COMMIT='"$(GIT_COMMIT)"'
-HARNESS_LIBS   = -linih -ldl -lm -lpthread
+HARNESS_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -DFK_GIT_COMMIT='"$(GIT_COMMIT)"'
+HARNESS_LIBS   = $(SAN_FLAGS) -linih -ldl -lm -lpthread
 
 # Per-ISA flags for plugins (suffix of the file name).
 FLAGS_scalar     = -O2 -fno-tree-vectorize -ffp-contract=off
@@ -38,7 +46,7 @@ FLAGS_neon       = -O3
 FLAGS_tiled4x4neon = -O3
 FLAGS_neondot    = -O3 -march=armv8.2-a+dotprod
 FLAGS_default    = -O2
-PLUGIN_CFLAGS    = $(CSTD) $(WARN) -g -fPIC -shared -fvisibility=hidden -ffp-contract=off
+PLUGIN_CFLAGS    = $(CSTD) $(WARN) -g -fPIC -shared -fvisibility=hidden -ffp-contract=off $(SAN_FLAGS)
 
 isa_of    = $(lastword $(subst _, ,$(basename $(notdir $1))))
 flags_of  = $(if $(filter undefined,$(origin FLAGS_$(call isa_of,$1))),$(FLAGS_default),$(FLAGS_$(call isa_of,$1)))
@@ -93,7 +101,7 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants plan-check list clean help test-bins test-aarch64 figures paper figures-test repro decode
+.PHONY: all build deps-build falsify test unit mutants plan-check list clean help test-bins test-aarch64 figures paper figures-test repro decode fuzz
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -175,15 +183,17 @@ test:
 	@$(MAKE) --no-print-directory unit mutants plan-check
 
 unit: $(TESTS) $(FIXTURES)
-	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && fail=0 && \
+	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && export FALSIFY_PLUGINS=$(BUILD)/kernels \
+	  FALSIFY_MUTANTS=$(BUILD)/mutants FALSIFY_FIXTURES=$(BUILD)/tests/fixtures FALSIFY_BIN=$(BUILD)/falsify && fail=0 && \
 	  for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 # Every mutant must be caught, with the fork sandbox and with the in-process
 # one emulated runs use (the trap mutant proves both report a fault).
 mutants: build
-	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet
+	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet --mutants-dir $(BUILD)/mutants
 	@echo "== mutants again, in-process sandbox (FALSIFY_NO_FORK=1)"
 	@PY=$$($(DEPS) python) && FALSIFY_NO_FORK=1 FALSIFY_PYTHON=$$PY $(BUILD)/falsify mutants --quiet \
+	  --mutants-dir $(BUILD)/mutants \
 	  > $(BUILD)/mutants-in-process.txt; rc=$$?; tail -n 1 $(BUILD)/mutants-in-process.txt; exit $$rc
 
 # The whole suite resolved and classified, nothing measured: fails if a
@@ -266,6 +276,37 @@ figures-test: $(BUILD)/falsify
 	  grep -q "$(FT_PART)/kernels.csv:104: " $(FT_DIR)/bad.err || { echo "figures-test: a malformed CSV did not stop the figures with exit 2 naming file and line:"; cat $(FT_DIR)/bad.err; exit 1; }
 	@echo "figures-test: OK ($(words $(FT_MACH) $(FT_PART)) machines, skipped figures noted, byte-identical rerun, compare)"
 
+# libFuzzer targets (clang) for the readers of untrusted input: hypothesis
+# files, .npy, machine.csv and the compare CSVs.  Each runs FUZZ_SECONDS
+# from its seed corpus (harness/tests/fuzz/corpus/NAME/, copied: the
+# checked-in seeds are never rewritten); a crash, leak or UB report fails.
+FUZZ_SECONDS ?= 20
+FUZZ_CC      ?= clang
+FUZZ_BUILD    = build-fuzz
+FUZZ_FLAGS    = -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_NAMES   := $(patsubst harness/tests/fuzz/fuzz_%.c,%,$(wildcard harness/tests/fuzz/fuzz_*.c))
+FUZZ_WARN     = $(filter-out -Wno-format-truncation,$(WARN))
+FUZZ_OBJS    := $(patsubst harness/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS))
+.SECONDARY: $(FUZZ_OBJS)
+$(FUZZ_BUILD)/obj/%.o: harness/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CSTD) $(FUZZ_WARN) $(FUZZ_FLAGS) $(PROBE_FLAGS_$*) -fsanitize=fuzzer-no-link -DFK_GIT_COMMIT='"fuzz"' -c $< -o $@
+$(FUZZ_BUILD)/fuzz_%: harness/tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(HDRS)
+	$(FUZZ_CC) $(CSTD) $(FUZZ_WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ -linih -ldl -lm -lpthread
+fuzz:
+	@$(DEPS) fuzz
+	@$(MAKE) --no-print-directory $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+	@fail=0; for n in $(FUZZ_NAMES); do \
+	  rm -rf $(FUZZ_BUILD)/corpus/$$n && mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/crash/$$n && \
+	  cp harness/tests/fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/ && \
+	  echo "== fuzz $$n ($(FUZZ_SECONDS) s)" && \
+	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 -close_fd_mask=3 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash/$$n/ $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/fuzz_$$n.log 2>&1 \
+	    || { fail=1; echo "fuzz $$n: FAILED (see $(FUZZ_BUILD)/fuzz_$$n.log, inputs in $(FUZZ_BUILD)/crash/$$n/)"; \
+	         tail -n 30 $(FUZZ_BUILD)/fuzz_$$n.log; }; \
+	  grep -E "stat::number_of_executed_units" $(FUZZ_BUILD)/fuzz_$$n.log || true; \
+	  done; exit $$fail
+
 clean:
 	rm -rf $(BUILD)
 
@@ -275,6 +316,8 @@ help:
 	@echo "make test       unit tests (cmocka) and the mutant check"
 	@echo "make decode     falsify decode on stories15M, stories110M, TinyLlama (f32 int4 w4a8 q8_0 q4_k, 1-2 threads)"
 	@echo "                and the model-level claims of hypotheses/decode.ini (tens of minutes on 2 cores)"
+	@echo "make test SANITIZE=address,undefined   the same, everything sanitized, in build-san/"
+	@echo "make fuzz       libFuzzer targets (clang) for the input readers, FUZZ_SECONDS each"
 	@echo "make list       plugins: runnable or skipped, and the mutants"
 	@echo "make repro N=10 H=hypotheses/x.ini  run H N times, each a fresh process: verdict counts, figure range, overlap"
 	@echo "make ARCH=aarch64  cross-build the aarch64 harness and plugins into build-aarch64/"

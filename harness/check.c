@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cpu.h"
+#include "gate.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "timed.h"
@@ -241,128 +242,89 @@ static void absent_peer_rows(const struct fk_ctx *c, struct fk_run *run, const s
 
 /* ------------------------------------------------------ correctness job */
 
-struct correct_job {
-    const struct fk_ctx *c;
-    const struct fk_entry *en;
-    struct fk_shape shape;
-};
-
-static int correct_child(void *vctx, int fd)
+const struct fk_cost *fk_run_cost(const struct fk_run *run, const struct fk_entry *en, const struct fk_shape *s)
 {
-    struct correct_job *j = vctx;
-    const struct fk_kernel *k = j->en->k;
-    struct fk_err e;
-    struct fk_case cs;
-    char what[128];
-    fk_shape_format(&j->shape, what, sizeof what);
-    if (fk_case_load(&cs, j->c->oracle_dir, k->op, &j->shape, j->c->seed, k->weights, k->acts, &e) != 0) {
-        fk_send_fail(fd, k->name, e.msg);
-        return -1;
+    for (int i = 0; i < run->nk; i++) {
+        const struct fk_krow *r = &run->k[i];
+        if (r->has_cost && r->en == en && r->shape.rows == s->rows && r->shape.cols == s->cols &&
+            r->shape.batch == s->batch)
+            return &r->cost;
     }
-    struct fk_inst in;
-    if (fk_inst_init(&in, k, &cs, &e) != 0) {
-        fk_send_fail(fd, k->name, e.msg);
-        fk_case_free(&cs);
-        return -1;
-    }
-    /* the C pack must reproduce the oracle's GGML bytes exactly (through
-     * to_ggml for repacked layouts) */
-    if (cs.wq.count > 0) {
-        size_t nb = (size_t)cs.wq.count;
-        uint8_t *g = (k->flags & FK_KERNEL_REPACKED) ? fk_alloc(nb) : in.packed;
-        if (g && (k->flags & FK_KERNEL_REPACKED) && k->to_ggml(&cs.shape, in.packed, g) != 0) {
-            fk_free(g);
-            g = NULL;
-        }
-        const uint8_t *o = cs.wq.data;
-        size_t bad = nb;
-        if (g && ((k->flags & FK_KERNEL_REPACKED) || in.packed_bytes >= nb))
-            for (size_t i = 0; i < nb && bad == nb; i++)
-                if (g[i] != o[i])
-                    bad = i;
-        if (!g || bad < nb) {
-            char msg[400];
-            if (!g)
-                snprintf(msg, sizeof msg, "pack: to_ggml failed: the bytes cannot be checked against the oracle");
-            else
-                snprintf(msg, sizeof msg, "pack: byte %zu of the GGML blocks is 0x%02x, the oracle's w-%s.npy has 0x%02x",
-                         bad, g[bad], fk_format_name(k->weights), o[bad]);
-            fk_send_fail(fd, k->name, msg);
-        }
-        if (g && (k->flags & FK_KERNEL_REPACKED))
-            fk_free(g);
-    }
-    const double *gauge = cs.gauge.count ? (const double *)cs.gauge.data : NULL;
-    struct fk_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = FK_MSG_ERRSTATS;
-    snprintf(m.kernel, sizeof m.kernel, "%s", k->name);
-
-    fk_send_begin(fd, k->name, what);
-    fk_inst_call(&in);
-    fk_send_end(fd, k->name);
-    fk_error_stats(in.a.y, cs.ref.data, gauge, in.out_count, &m.es);
-
-    /* the same call split at the partition granule: a kernel that writes
-     * outside [r0, r1) or mishandles a row offset shows up here */
-    struct fk_errstats split;
-    memset(in.a.y, 0, (size_t)in.out_count * sizeof(float));
-    char what2[160];
-    snprintf(what2, sizeof what2, "%s (rows split in pieces of %d)", what, k->row_block);
-    fk_send_begin(fd, k->name, what2);
-    fk_inst_call_split(&in, k->row_block);
-    fk_send_end(fd, k->name);
-    fk_error_stats(in.a.y, cs.ref.data, gauge, in.out_count, &split);
-    if (split.gauge_max > m.es.gauge_max || split.nonfinite > m.es.nonfinite) {
-        m.es.gauge_max = split.gauge_max;
-        m.es.gauge_worst = split.gauge_worst;
-        m.es.nonfinite = split.nonfinite;
-    }
-    if (split.gauge_p99 > m.es.gauge_p99)
-        m.es.gauge_p99 = split.gauge_p99;
-    if (split.ulp_max > m.es.ulp_max) {
-        m.es.ulp_max = split.ulp_max;
-        m.es.ulp_worst = split.ulp_worst;
-    }
-    fk_send(fd, &m);
-    /* the second reference: the plain f32 product, i.e. what quantizing
-     * weights (and activations) costs; equal to the first for f32 kernels */
-    const double *g32 = cs.gauge32.count ? (const double *)cs.gauge32.data : NULL;
-    fk_error_stats(in.a.y, cs.ref32.data, g32, in.out_count, &m.es);
-    m.i[0] = 1;
-    fk_send(fd, &m);
-    fk_inst_free(&in);
-    fk_case_free(&cs);
-    return 0;
+    return NULL;
 }
 
+/* A kernel that hung is not run again this run: every further job would
+ * only wait for its deadline. */
+static const struct fk_krow *hung_before(const struct fk_run *run, const struct fk_entry *en)
+{
+    for (int i = 0; i < run->nk; i++)
+        if (run->k[i].en == en && run->k[i].hung)
+            return &run->k[i];
+    return NULL;
+}
+
+/* Runs the correctness gate (gate.h) for row r in the sandbox, with a
+ * deadline from the shape's expected work. */
 static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow *r)
 {
-    struct correct_job j = {c, r->en, r->shape};
     struct fk_job_out out;
     struct fk_err e;
     char sh[64];
     fk_shape_format(&r->shape, sh, sizeof sh);
     r->checked = 1;
     r->bound = fk_gate_bound(r->en->k, &r->shape, NULL);
-    if (fk_sandbox(correct_child, &j, c->in_process, &out, &e) != 0) {
+    const struct fk_krow *hung = hung_before(run, r->en);
+    if (hung) {
+        char hs[64];
+        fk_shape_format(&hung->shape, hs, sizeof hs);
+        r->broken = 1;
+        snprintf(r->note, sizeof r->note, "not run: %s hung earlier on %s", r->en->k->name, hs);
+        run->kernel_failures++;
+        return;
+    }
+    struct fk_gate_job j;
+    memset(&j, 0, sizeof j);
+    j.k = r->en->k;
+    j.shape = r->shape;
+    j.oracle_dir = c->oracle_dir;
+    j.seed = c->seed;
+    double deadline = fk_gate_deadline(r->en->k, &r->shape, c->emulated);
+    int rc = fk_sandbox_deadline(fk_gate_child, &j, c->in_process, deadline, &out, &e);
+    fk_gate_job_free(&j);  /* in-process: what the job left behind, even after a jump */
+    if (rc != 0) {
         snprintf(r->note, sizeof r->note, "could not run: %s", e.msg);
         run->kernel_failures++;
         return;
     }
     int got = 0, failed = 0;
     for (int i = 0; i < out.n; i++) {
-        if (out.m[i].type == FK_MSG_ERRSTATS && out.m[i].i[0] == 1) {
-            r->es32 = out.m[i].es;
-        } else if (out.m[i].type == FK_MSG_ERRSTATS) {
-            r->es = out.m[i].es;
+        const struct fk_msg *m = &out.m[i];
+        if (m->type == FK_MSG_ERRSTATS && m->i[0] == 1) {
+            r->es32 = m->es;
+        } else if (m->type == FK_MSG_ERRSTATS) {
+            r->es = m->es;
             got = 1;
-        } else if (out.m[i].type == FK_MSG_FAIL) {
-            snprintf(r->note, sizeof r->note, "%s", out.m[i].text);
+        } else if (m->type == FK_MSG_COST) {
+            r->cost = (struct fk_cost){m->v[0], m->v[1], m->v[2], m->v[3]};
+            r->has_cost = 1;
+        } else if (m->type == FK_MSG_FAIL && !failed) {
+            snprintf(r->note, sizeof r->note, "%s", m->text);
             failed = 1;
+            r->broken |= m->i[0] == FK_FAIL_WRONG;
         }
     }
-    if (out.crashed) {
+    if (out.hung) {
+        r->crashed = r->hung = r->broken = 1;
+        snprintf(r->note, sizeof r->note, "hung: %s after %.0f s (deadline %.0f s from its expected work; %s)",
+                 out.where, out.elapsed_s, deadline,
+                 c->in_process ? "abandoned by the in-process watchdog" : "its process group killed");
+        run->kernel_failures++;
+    } else if (out.crashed && out.fault[0]) {
+        r->crashed = r->broken = 1;
+        snprintf(r->note, sizeof r->note, "out of bounds: %s: %s (%s)", out.where, out.fault,
+                 out.signal ? strsignal(out.signal) : "fault");
+        run->kernel_failures++;
+    } else if (out.crashed) {
         r->crashed = 1;
         snprintf(r->note, sizeof r->note, "crashed: %s (%s)", out.where,
                  out.signal ? strsignal(out.signal) : "non-zero exit");
@@ -380,17 +342,116 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
             const char *metric;
             double bound = fk_gate_bound(r->en->k, &r->shape, &metric);
             snprintf(r->note, sizeof r->note,
-                     "wrong: %s %.4g exceeds the bound %.4g at seed %u index %lld (%lld non-finite)", metric,
-                     strcmp(metric, "gauge_max") == 0 ? r->es.gauge_max : r->es.ulp_max, bound, c->seed,
+                     "wrong: %s %.4g exceeds the bound %.4g at shape %s seed %u index %lld (%lld non-finite)", metric,
+                     strcmp(metric, "gauge_max") == 0 ? r->es.gauge_max : r->es.ulp_max, bound, sh, c->seed,
                      (long long)(strcmp(metric, "gauge_max") == 0 ? r->es.gauge_worst : r->es.ulp_worst),
                      (long long)r->es.nonfinite);
             run->kernel_failures++;
         }
     }
-    if (!c->quiet)
+    if (!c->quiet && (!r->edge || !r->correct))
         fprintf(stderr, "  check %-28s %-12s %s\n", r->en->k->name, sh,
                 r->correct ? "ok" : r->note);
     fk_job_out_free(&out);
+}
+
+/* The gate's edge and random shapes (gate.h) for every kernel checked so
+ * far.  Passing shapes are only counted; a failing one is kept as a
+ * kernels.csv row (edge = 1) and fails the kernel's error hypotheses. */
+static int run_edge_checks(struct fk_ctx *c, struct fk_run *run, struct fk_err *e)
+{
+    int nk = run->nk;
+    const struct fk_entry **ens = calloc((size_t)(nk ? nk : 1), sizeof *ens);
+    struct fk_shape *shapes = calloc((size_t)(nk ? nk : 1) * FK_GATE_MAX_EDGE, sizeof *shapes);
+    int *nsh = calloc((size_t)(nk ? nk : 1), sizeof *nsh);
+    char **specs = NULL;
+    int ne = 0, nspecs = 0, rc = 0;
+    if (!ens || !shapes || !nsh) {
+        rc = fk_fail(e, "edge shapes: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < nk; i++) {
+        const struct fk_entry *en = run->k[i].en;
+        int dup = 0;
+        for (int q = 0; q < ne; q++)
+            dup |= ens[q] == en;
+        if (dup || !run->k[i].checked)
+            continue;
+        ens[ne] = en;
+        nsh[ne] = fk_gate_edge_shapes(en->k, run->shape_seed, &shapes[ne * FK_GATE_MAX_EDGE], FK_GATE_MAX_EDGE);
+        for (int s = 0; s < nsh[ne]; s++) {
+            const struct fk_shape *sh = &shapes[ne * FK_GATE_MAX_EDGE + s];
+            if (fk_case_present(c->oracle_dir, en->k->op, sh, c->seed, en->k->weights, en->k->acts))
+                continue;
+            char spec[160];
+            fk_case_spec(en->k->op, sh, c->seed, en->k->weights, en->k->acts, spec, sizeof spec);
+            int d = 0;
+            for (int q = 0; q < nspecs && !d; q++)
+                d = strcmp(specs[q], spec) == 0;
+            if (d)
+                continue;
+            char **ns = realloc(specs, (size_t)(nspecs + 1) * sizeof *ns);
+            if (!ns || !(ns[nspecs] = strdup(spec))) {
+                specs = ns ? ns : specs;
+                rc = fk_fail(e, "edge shapes: out of memory");
+                goto done;
+            }
+            specs = ns;
+            nspecs++;
+        }
+        ne++;
+    }
+    if (!c->quiet)
+        fprintf(stderr, "edge shapes of the gate (cols residues, row_block remainders, a large row index, "
+                        "%d random from shape seed %llu): %d kernels\n", FK_GATE_RANDOM_SHAPES, run->shape_seed, ne);
+    if (fk_oracle_ensure(c, specs, nspecs, e) != 0) {
+        rc = -1;
+        goto done;
+    }
+    for (int q = 0; q < ne; q++) {
+        for (int s = 0; s < nsh[q]; s++) {
+            struct fk_krow r;
+            memset(&r, 0, sizeof r);
+            r.en = ens[q];
+            r.shape = shapes[q * FK_GATE_MAX_EDGE + s];
+            r.threads = 1;
+            r.edge = 1;
+            if (krow_get(run, r.en, &r.shape, 1, FK_CACHE_HOT, 0))
+                continue;  /* a hypothesis shape: already checked */
+            run_correctness(c, run, &r);
+            run->edge_checked++;
+            if (r.correct)
+                continue;
+            struct fk_krow *kept = krow_get(run, r.en, &r.shape, 1, FK_CACHE_HOT, 1);
+            if (!kept) {
+                rc = fk_fail(e, "edge shapes: out of memory");
+                goto done;
+            }
+            *kept = r;
+            char note[sizeof r.note];
+            snprintf(note, sizeof note, "%s", r.note);
+            snprintf(kept->note, sizeof kept->note, "%s [gate edge shape, shape seed %llu]", note, run->shape_seed);
+            if (r.hung)
+                break;  /* no further shape of a hung kernel */
+        }
+    }
+done:
+    for (int q = 0; q < nspecs; q++)
+        free(specs[q]);
+    free(specs);
+    free(ens);
+    free(shapes);
+    free(nsh);
+    return rc;
+}
+
+/* The first gate row of en that failed on an edge shape, or NULL. */
+static const struct fk_krow *edge_failure(const struct fk_run *run, const struct fk_entry *en)
+{
+    for (int i = 0; i < run->nk; i++)
+        if (run->k[i].en == en && run->k[i].edge && run->k[i].checked && !run->k[i].correct)
+            return &run->k[i];
+    return NULL;
 }
 
 /* ----------------------------------------------------------- verdicts */
@@ -653,12 +714,16 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     hr->median_b_ns = t->narms > 1 ? out.median_ns[1] : NAN;
     if (out.reason[0])
         snprintf(hr->reason, sizeof hr->reason, "%s", out.reason);
-    if (out.crashed)
+    if (out.crashed || out.wrong_arm >= 0)
         run->kernel_failures++;
     for (int s = 0; s < t->narms; s++) {
         struct fk_krow *kr = NULL;
         if (t->arm[s].type == FK_ARM_KERNEL)
             kr = krow_get(run, t->arm[s].en, &t->shape, t->arm[s].threads, t->arm[s].cache, 1);
+        if (kr && s == out.wrong_arm) {  /* wrong where it was timed: kernels.csv says so */
+            kr->broken = 1;
+            snprintf(kr->note, sizeof kr->note, "%s", out.reason);
+        }
         for (int i = 0; i < out.n; i++) {
             add_sample(run, h, &t->arm[s], hr->shape, i, s, out.ns[s][i], (long long)out.reps[s], sample_rep(&out, i));
             if (kr)
@@ -800,8 +865,15 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
             hr->cause = FK_UC_FAILED;
             return -1;
         }
-        struct fk_cost cost;
-        en->k->cost(sh, &cost);
+        const struct fk_cost *pc = fk_run_cost(run, en, sh);
+        static const struct fk_cost plan_cost; /* --plan: nothing ran, no cost() figures */
+        if (!pc && c->plan)
+            pc = &plan_cost;
+        if (!pc) {
+            snprintf(why, n, "no cost() figures from %s's correctness job", en->k->name);
+            return -1;
+        }
+        struct fk_cost cost = *pc;
         double bytes = cost.weight_bytes + cost.act_bytes + cost.out_bytes;
         t->arm[1] = (struct fk_arm){.type = FK_ARM_READ, .threads = T, .cache = h->cache, .read_bytes = bytes};
         snprintf(t->arm[1].name, sizeof t->arm[1].name, "read");
@@ -889,6 +961,28 @@ static void self_check(struct fk_ctx *c, struct fk_run *run, const struct fk_hyp
 }
 
 /* ---------------------------------------------------------- the driver */
+
+/* Whether every name in a subject list is a variant of the other
+ * architecture (x86 ISAs on aarch64, NEON/SVE on x86-64): such a subject
+ * matching nothing here is not a run that tested nothing. */
+static int subject_for_other_arch(const char *subject)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", subject);
+    int n = 0, other = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        const char *v = strrchr(tok, '.');
+        v = v ? v + 1 : tok;
+        n++;
+#if defined(__aarch64__)
+        other += strncmp(v, "avx", 3) == 0 || strncmp(v, "amx", 3) == 0 || strncmp(v, "sse", 3) == 0;
+#else
+        other += strstr(v, "neon") != NULL || strncmp(v, "sve", 3) == 0;
+#endif
+    }
+    return n > 0 && other == n;
+}
 
 int fk_check_validate(const struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_err *e)
 {
@@ -1005,12 +1099,26 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                             snprintf(hr->reason, sizeof hr->reason, "plan: %s would be checked", en->k->name);
                             continue;
                         }
-                        if (!kr || !kr->checked || kr->crashed || (!kr->correct && kr->es.n == 0)) {
+                        const struct fk_krow *ef = edge_failure(run, en);
+                        if (kr && kr->checked && kr->broken && !kr->crashed) {
+                            /* outputs that broke a gate rule (bounds, inputs, determinism,
+                             * rows) are no evidence for an error claim */
+                            hr->verdict = FK_FALSIFIED;
+                            snprintf(hr->reason, sizeof hr->reason, "%s", kr->note);
+                        } else if (!kr || !kr->checked || kr->crashed || (!kr->correct && kr->es.n == 0)) {
                             hr->cause = FK_UC_FAILED;
                             hr->verdict = c->mutants ? FK_FALSIFIED : FK_UNTESTABLE;
                             snprintf(hr->reason, sizeof hr->reason, "%s", kr ? kr->note : "not checked");
                         } else {
                             judge_error(hy, kr, hr, c->seed);
+                            if (!kr->correct && hr->verdict == FK_FALSIFIED)  /* the gate caught it first */
+                                snprintf(hr->reason, sizeof hr->reason, "correctness gate: %s", kr->note);
+                        }
+                        if (ef && hr->verdict != FK_FALSIFIED) {  /* a counterexample at a gate edge shape */
+                            char es[64];
+                            fk_shape_format(&ef->shape, es, sizeof es);
+                            hr->verdict = FK_FALSIFIED;
+                            snprintf(hr->reason, sizeof hr->reason, "at gate edge shape %s: %s", es, ef->note);
                         }
                         continue;
                     }
@@ -1029,6 +1137,7 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         }
         if (!matched) {
             struct fk_hrow *hr = hrow_new(run, hy, "-");
+            int elsewhere = subject_for_other_arch(hy->subject);
             if (hr) {
                 hr->aggregate = 1;
                 snprintf(hr->shape, sizeof hr->shape, "all");
@@ -1037,7 +1146,13 @@ static void judge_all(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
                             : only_absent_peers(c, hy)                     ? FK_UC_CAPABILITY
                                                                            : FK_UC_NAMING;
                 no_subject_why(c, hy, hr->reason, sizeof hr->reason);
+                if (elsewhere) {
+                    size_t l = strlen(hr->reason);
+                    snprintf(hr->reason + l, sizeof hr->reason - l, " (kernels of another architecture)");
+                }
             }
+            if (!c->mutants && hy->role == FK_ROLE_GUARD && !elsewhere)
+                run->guard_unmatched++;
         } else if (!c->mutants) {
             absent_peer_rows(c, run, hy);
         }
@@ -1089,8 +1204,10 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
     for (int q = 0; q < nspecs; q++)
         free(specs[q]);
     free(specs);
-    if (orc != 0)
+    if (orc != 0) {
+        fk_run_free(run);  /* nothing judged: nothing kept */
         return -1;
+    }
     if (!c->quiet)
         fprintf(stderr, "correctness against the oracle (seed %u):\n", c->seed);
     int nk = run->nk;
@@ -1099,6 +1216,11 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
             run->k[i].correct = 1;  /* --plan: assumed, not checked */
         else
             run_correctness(c, run, &run->k[i]);
+    }
+    run->shape_seed = c->rng_seed;
+    if (!c->plan && run_edge_checks(c, run, e) != 0) {
+        fk_run_free(run);
+        return -1;
     }
 
     /* 3. hypotheses: a first pass plans every row and queues the timed
@@ -1112,15 +1234,19 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
     judge_all(c, run, h, nh);
     run_replicates(c, &q);
     run->nh = 0;
+    run->guard_unmatched = 0;  /* counted again by the second pass */
     q.replay = 1;
     judge_all(c, run, h, nh);
     run->tq = NULL;
     for (int i = 0; i < q.n; i++)
         fk_timed_out_free(&q.job[i].out);
     free(q.job);
-    for (int i = 0; i < run->nh; i++)
+    for (int i = 0; i < run->nh; i++) {
         if (run->h[i].aggregate && run->h[i].verdict == FK_FALSIFIED && run->h[i].h->role == FK_ROLE_GUARD)
             run->guard_falsified++;
+        if (run->h[i].aggregate && run->h[i].verdict == FK_UNTESTABLE)
+            run->untestable++;
+    }
     return 0;
 }
 

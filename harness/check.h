@@ -68,6 +68,11 @@ struct fk_krow {
     double bound;             /* gate bound */
     double *ns;               /* per-call ns samples */
     int nns, capns;
+    int broken;               /* broke a gate rule (bounds, inputs, determinism, rows) or hung */
+    int hung;                 /* killed at its deadline */
+    int edge;                 /* an edge or random shape of the gate, not a hypothesis shape */
+    int has_cost;
+    struct fk_cost cost;      /* the plugin's cost(), as the sandboxed gate job reported it */
 };
 
 /* One raw timing sample (samples.csv): every summary is recomputable. */
@@ -120,7 +125,16 @@ struct fk_run {
     struct fk_tqueue *tq;     /* timed comparisons between the two passes (check.c) */
     int kernel_failures;      /* wrong or crashed kernels */
     int guard_falsified;
+    int untestable;           /* aggregate verdicts UNTESTABLE */
+    int guard_unmatched;      /* guards whose subject matches no kernel built for this architecture */
+    int edge_checked;         /* edge and random shapes the gate checked */
+    unsigned long long shape_seed;  /* seed of the gate's random shapes */
 };
+
+/* The plugin's cost() for (kernel, shape), from the sandboxed correctness
+ * job (the harness never calls a plugin outside a sandbox); NULL if none
+ * came back. */
+const struct fk_cost *fk_run_cost(const struct fk_run *run, const struct fk_entry *en, const struct fk_shape *s);
 
 /* Ensures oracle vectors exist for (op, shape, formats) list; runs the
  * Python oracle for missing ones. */

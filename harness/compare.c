@@ -384,7 +384,8 @@ static int add_dirs(const char *dir, char ***list, int *n, FILE *err)
             free(sub);
             return -1;
         }
-        qsort(sub, (size_t)ns, sizeof *sub, by_name);
+        if (ns > 1)
+            qsort(sub, (size_t)ns, sizeof *sub, by_name);
     }
     char **nl = realloc(*list, (size_t)(*n + ns) * sizeof **list);
     if (!nl) {
@@ -637,7 +638,8 @@ static int print_ceilings(const struct machine *ms, int n, FILE *out)
         ks[i].sort[0] = first == i ? i : ks[first].sort[0];
         ks[i].sort[1] = atof(ks[i].key + 26);
     }
-    qsort(ks, (size_t)nk, sizeof *ks, by_sort);
+    if (nk > 1)  /* qsort(NULL, 0, ...) is undefined: no ceilings at all (found by fuzz_compare) */
+        qsort(ks, (size_t)nk, sizeof *ks, by_sort);
     fprintf(out, "\n== measured ceilings (machine.csv: read GB/s per level, peak GFLOP/s or GOP/s)\n");
     fprintf(out, "%-12s %-12s %3s", "kind", "name", "T");
     print_header_cols(out, n, 10);

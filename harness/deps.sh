@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, when they are missing.
-#   harness/deps.sh build|falsify|test|figures|paper|aarch64   install what that needs
+#   harness/deps.sh build|falsify|test|fuzz|figures|paper|aarch64   install what that needs
 #   harness/deps.sh python    print a Python 3 interpreter that has NumPy
 # Runs apt-get only when something is missing; as root directly, otherwise
 # through non-interactive sudo; if neither works it says what to install.
@@ -63,6 +63,15 @@ check() {
         check falsify
         { has_header cmocka.h && has_lib cmocka; } || want libcmocka-dev
         ;;
+    fuzz)
+        # libFuzzer ships with clang's runtime (Debian: libclang-rt-14-dev)
+        check build
+        command -v clang >/dev/null 2>&1 || want clang
+        if command -v clang >/dev/null 2>&1 && ! printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' |
+            clang -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1; then
+            want libclang-rt-14-dev
+        fi
+        ;;
     figures)
         command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
         # the figures' clipping marks (◀ ▶) need a font that has them
@@ -84,7 +93,7 @@ check() {
         [ -f /usr/lib/aarch64-linux-gnu/libcmocka.so ] || want libcmocka-dev:arm64
         ;;
     *)
-        echo "deps.sh: unknown target '$1' (build falsify test figures paper aarch64 python)" >&2
+        echo "deps.sh: unknown target '$1' (build falsify test fuzz figures paper aarch64 python)" >&2
         exit 2
         ;;
     esac

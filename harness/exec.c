@@ -35,6 +35,59 @@ void fk_exec_call(void *vx)
         fk_pool_run(x->pool, x->threads, task, x);
 }
 
+/* FNV-1a over the bytes, 8 at a time (a change detector, not a MAC). */
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, b + i, 8);
+        h = (h ^ v) * 0x100000001b3ull;
+    }
+    for (; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+int fk_exec_verify(const struct fk_exec *x, const struct fk_case *cs, char *why, size_t n)
+{
+    const struct fk_kernel *k = x->in->k;
+    const char *mode = x->cache == FK_CACHE_COLD ? "cold" : "hot";
+    if (cs->x.count && memcmp(x->a.x, cs->x.data, (size_t)cs->x.count * sizeof(float)) != 0) {
+        snprintf(why, n, "input mutation in the timed run (%d threads, %s): x changed (inputs are read-only)",
+                 x->threads, mode);
+        return -1;
+    }
+    if (cs->x2.count && memcmp(x->a.x2, cs->x2.data, (size_t)cs->x2.count * sizeof(float)) != 0) {
+        snprintf(why, n, "input mutation in the timed run (%d threads, %s): x2 changed (inputs are read-only)",
+                 x->threads, mode);
+        return -1;
+    }
+    for (int i = 0; i < (x->ncopies > 1 ? x->ncopies : 1) && x->in->packed_bytes; i++) {
+        const void *p = x->ncopies > 1 ? x->copies[i] : x->in->packed;
+        if (hash_bytes(p, x->in->packed_bytes) != x->packed_hash) {
+            snprintf(why, n, "input mutation in the timed run (%d threads, %s): packed weights copy %d changed",
+                     x->threads, mode, i);
+            return -1;
+        }
+    }
+    struct fk_errstats st;
+    const double *gauge = cs->gauge.count ? (const double *)cs->gauge.data : NULL;
+    fk_error_stats(x->a.y, cs->ref.data, gauge, x->in->out_count, &st);
+    if (!fk_gate_pass(k, &x->a.shape, &st)) {
+        const char *metric;
+        double bound = fk_gate_bound(k, &x->a.shape, &metric);
+        int g = strcmp(metric, "gauge_max") == 0;
+        snprintf(why, n, "wrong in the timed run (%d threads, %s): %s %.4g exceeds the bound %.4g at index %lld "
+                 "(%lld non-finite)", x->threads, mode, metric, g ? st.gauge_max : st.ulp_max, bound,
+                 (long long)(g ? st.gauge_worst : st.ulp_worst), (long long)st.nonfinite);
+        return -1;
+    }
+    return 0;
+}
+
 int fk_exec_init(struct fk_exec *x, const struct fk_inst *in, struct fk_pool *pool, int threads,
                  enum fk_cache cache, size_t llc_bytes, struct fk_err *e)
 {
@@ -47,6 +100,7 @@ int fk_exec_init(struct fk_exec *x, const struct fk_inst *in, struct fk_pool *po
     if (threads > 1 && (!pool || fk_pool_size(pool) < threads))
         return fk_fail(e, "%s: %d threads need a pool of at least that size", in->k->name, threads);
     x->ncopies = 1;
+    x->packed_hash = in->packed_bytes ? hash_bytes(in->packed, in->packed_bytes) : 0;
     if (cache == FK_CACHE_COLD && in->packed_bytes > 0) {
         size_t want = (2 * llc_bytes + in->packed_bytes - 1) / in->packed_bytes;
         if (want < 2 && in->packed_bytes < 2 * llc_bytes)

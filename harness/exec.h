@@ -6,6 +6,7 @@
 #define FK_EXEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hypo.h"
 #include "pool.h"
@@ -20,6 +21,7 @@ struct fk_exec {
     void **copies;           /* cold: ncopies packed weight copies (copies[0] = in->packed) */
     int ncopies;
     int next;
+    uint64_t packed_hash;    /* of the packed weights as packed: inputs are read-only */
 };
 
 /* cold: copies so that ncopies * packed_bytes >= 2 * llc_bytes (at most 64,
@@ -29,5 +31,10 @@ int fk_exec_init(struct fk_exec *x, const struct fk_inst *in, struct fk_pool *po
 void fk_exec_free(struct fk_exec *x);
 /* One timed call (fk_call_fn signature). */
 void fk_exec_call(void *x);
+/* Correctness where the timing runs: the outputs of the last call against
+ * the case's reference within the gate bound (fk_gate_pass), and the
+ * inputs unchanged (x, x2 against the case, every packed copy against its
+ * hash).  0, or -1 with the reason in why (naming threads and cache). */
+int fk_exec_verify(const struct fk_exec *x, const struct fk_case *cs, char *why, size_t n);
 
 #endif

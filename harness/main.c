@@ -4,6 +4,7 @@
  *   falsify check   [hypotheses/NAME.ini ...]    correctness, verdicts, results/<machine>/
  *   falsify mutants [hypotheses/NAME.ini ...]    every mutant must be caught
  */
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,9 @@ static void usage(FILE *f)
             "  --quiet         no progress lines\n"
             "  --kernels GLOB, --shapes RxC,..., --threads 1,2, --cold   (bench)\n"
             "exit status: 0 ok; 1 a guard hypothesis FALSIFIED, a kernel wrong or crashed, or a mutant escaped;\n"
-            "             2 bad input (message names the file, line and rule)\n");
+            "             2 bad input (message names the file, line and rule);\n"
+            "             3 tested nothing: no runnable plugin, a guard whose subject matches no kernel, or\n"
+            "               bench --kernels matching nothing (the message says which)\n");
 }
 
 /* Is this process running under a user-mode emulator (qemu-user)?  Its
@@ -315,6 +318,87 @@ static int cmd_machine(struct fk_ctx *c, int force)
     return 0;
 }
 
+/* Splits "a,b,c" (or blanks) into tokens; returns the count, or -1 (with
+ * a message naming option and limit) when there are more than max: a list
+ * is never silently cut. */
+static int split_list(char *s, char **out, int max, const char *option)
+{
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(s, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (n == max) {
+            fprintf(stderr, "falsify: %s: more than %d entries (the limit); split the run\n", option, max);
+            return -1;
+        }
+        out[n++] = t;
+    }
+    return n;
+}
+
+/* Whether a string option fits its buffer; else says so (never cut). */
+static int arg_fits(const char *option, const char *value, size_t cap)
+{
+    if (value && strlen(value) >= cap) {
+        fprintf(stderr, "falsify: %s is %zu characters; the limit is %zu\n", option, strlen(value), cap - 1);
+        return 0;
+    }
+    return 1;
+}
+
+#define FK_EXIT_TESTED_NOTHING 3
+
+/* Runnable kernels whose name matches one of the blank-separated globs. */
+static int bench_matches(const struct fk_ctx *c, const char *globs)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", globs);
+    int n = 0;
+    for (int i = 0; i < c->reg.n; i++) {
+        const struct fk_entry *en = &c->reg.e[i];
+        if (!en->k || en->status != FK_RUNNABLE || (en->k->flags & FK_KERNEL_MUTANT))
+            continue;
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", buf);
+        char *save = NULL;
+        for (char *t = strtok_r(tmp, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+            if (fnmatch(t, en->k->name, 0) == 0) {
+                n++;
+                break;
+            }
+    }
+    return n;
+}
+
+/* Runnable, non-mutant kernels in the registry. */
+static int runnable_kernels(const struct fk_ctx *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->reg.n; i++)
+        n += c->reg.e[i].k && c->reg.e[i].status == FK_RUNNABLE && !(c->reg.e[i].k->flags & FK_KERNEL_MUTANT);
+    return n;
+}
+
+/* Counts of the aggregate verdicts, and why a run tested nothing (0 if it
+ * did test something). */
+static int summarize(const struct fk_run *run, FILE *f)
+{
+    int count[8] = {0}, guards_untestable = 0;
+    for (int i = 0; i < run->nh; i++) {
+        if (run->h[i].aggregate && (int)run->h[i].verdict >= 0 && (int)run->h[i].verdict < 8)
+            count[run->h[i].verdict]++;
+        guards_untestable += run->h[i].aggregate && run->h[i].verdict == FK_UNTESTABLE &&
+                             run->h[i].h->role == FK_ROLE_GUARD;
+    }
+    fprintf(f, "summary: %d SUPPORTED, %d FALSIFIED, %d INCONCLUSIVE, %d UNTESTABLE (%d of them guards); gate: %d "
+               "edge/random shapes (shape seed %llu)\n", count[FK_SUPPORTED], count[FK_FALSIFIED],
+            count[FK_INCONCLUSIVE], count[FK_UNTESTABLE], guards_untestable, run->edge_checked, run->shape_seed);
+    if (run->guard_unmatched) {
+        fprintf(f, "TESTED NOTHING: %d guard hypothesis subject(s) match no kernel here (see 'no kernel here matches')\n",
+                run->guard_unmatched);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
 {
     struct fk_hypo *h = NULL;
@@ -327,6 +411,12 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
         fprintf(stderr, "falsify: %s\n", e.msg);
         free(h);
         return 2;
+    }
+    if (runnable_kernels(c) == 0) {
+        fprintf(stderr, "falsify: no runnable kernel plugin was loaded (--plugins / FALSIFY_PLUGINS): tested "
+                        "nothing; results left as they were\n");
+        free(h);
+        return FK_EXIT_TESTED_NOTHING;
     }
     /* nothing is measured unless its results can be kept */
     if (!c->plan && (fk_results_recover(c->results_dir, &e) != 0 ||
@@ -377,8 +467,11 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
         printf("FAIL: %d kernel case(s) wrong or crashed (see kernels.csv 'note')\n", run.kernel_failures);
     if (run.guard_falsified)
         printf("FAIL: %d guard hypothesis verdict(s) FALSIFIED\n", run.guard_falsified);
+    int nothing = summarize(&run, stdout);
     if (!rc && (run.kernel_failures || run.guard_falsified))
         rc = 1;
+    else if (!rc && nothing)
+        rc = FK_EXIT_TESTED_NOTHING;
     if (run.aa_biased)
         printf("WARNING: the A/A self-check is biased: see AA-self-check above\n");
     fk_run_free(&run);
@@ -386,15 +479,6 @@ static int cmd_check(struct fk_ctx *c, char **files, int nfiles, int strict)
     c->ceilings = NULL;
     free(h);
     return rc;
-}
-
-/* Splits "a,b,c" (or blanks) into tokens; returns the count. */
-static int split_list(char *s, char **out, int max)
-{
-    int n = 0;
-    for (char *save = NULL, *t = strtok_r(s, ", ", &save); t && n < max; t = strtok_r(NULL, ", ", &save))
-        out[n++] = t;
-    return n;
 }
 
 /* bench: a latency "hypothesis" with no threshold to meet, so every kernel
@@ -414,13 +498,19 @@ static int cmd_bench(struct fk_ctx *c, const char *kernels, char *shapes, char *
     h.cache = cold ? FK_CACHE_COLD : FK_CACHE_HOT;
     h.budget_s = 3;
     char *tok[FK_HYPO_MAX_SHAPES];
-    int n = split_list(shapes, tok, FK_HYPO_MAX_SHAPES);
+    if (!arg_fits("--kernels", kernels, sizeof h.subject))
+        return 2;
+    int n = split_list(shapes, tok, FK_HYPO_MAX_SHAPES, "--shapes");
+    if (n < 0)
+        return 2;
     for (int i = 0; i < n; i++)
         if (fk_shape_parse(tok[i], &h.shapes[h.nshapes++]) != 0) {
             fprintf(stderr, "falsify: --shapes: '%s' is not RxC or RxCxB with positive integers\n", tok[i]);
             return 2;
         }
-    n = split_list(threads, tok, FK_HYPO_MAX_THREADS);
+    n = split_list(threads, tok, FK_HYPO_MAX_THREADS, "--threads");
+    if (n < 0)
+        return 2;
     for (int i = 0; i < n; i++) {
         char *end;
         long t = strtol(tok[i], &end, 10);
@@ -433,6 +523,11 @@ static int cmd_bench(struct fk_ctx *c, const char *kernels, char *shapes, char *
     if (h.nshapes == 0 || h.nthreads == 0) {
         fprintf(stderr, "falsify: bench needs --shapes and --threads\n");
         return 2;
+    }
+    if (bench_matches(c, kernels) == 0) {
+        fprintf(stderr, "falsify: bench: --kernels '%s' matches no runnable kernel here (see 'falsify list'): "
+                        "tested nothing\n", kernels);
+        return FK_EXIT_TESTED_NOTHING;
     }
     struct fk_machine *m = calloc(1, sizeof *m);
     if (!m || ensure_machine(c, m, 0) != 0) {
@@ -461,8 +556,8 @@ static int cmd_bench(struct fk_ctx *c, const char *kernels, char *shapes, char *
             }
             continue;
         }
-        struct fk_cost cost;
-        r->en->k->cost(&r->shape, &cost);
+        const struct fk_cost *pc = fk_run_cost(&run, r->en, &r->shape);
+        struct fk_cost cost = pc ? *pc : (struct fk_cost){NAN, NAN, NAN, NAN};
         double bytes = cost.weight_bytes + cost.act_bytes + cost.out_bytes;
         double med = fk_median(r->ns, (size_t)r->nns), lo, hi;
         if (fk_quantile_ci(r->ns, (size_t)r->nns, 0.5, 0.05, &lo, &hi) != 0)
@@ -521,18 +616,20 @@ static int cmd_mutants(struct fk_ctx *c, char **files, int nfiles)
         const struct fk_entry *en = &c->reg.e[i];
         if (!en->k || !(en->k->flags & FK_KERNEL_MUTANT) || en->status != FK_RUNNABLE)
             continue;
-        const char *by = NULL;
+        const char *by = NULL, *why = "";
         int judged = 0;
         for (int r = 0; r < run.nh; r++) {
             if (!run.h[r].aggregate || strcmp(run.h[r].kernel, en->k->name) != 0)
                 continue;
             judged = 1;
-            if (run.h[r].verdict == FK_FALSIFIED && !by)
+            if (run.h[r].verdict == FK_FALSIFIED && !by) {
                 by = run.h[r].h->id;
+                why = run.h[r].reason;
+            }
         }
         if (by) {
             caught++;
-            printf("%-32s %-8s %s\n", en->k->name, "caught", by);
+            printf("%-32s %-8s %s: %s\n", en->k->name, "caught", by, why);
         } else {
             escaped++;
             printf("%-32s %-8s %s\n", en->k->name, "ESCAPED", judged ? "no error hypothesis falsified it" :
@@ -567,7 +664,9 @@ static int cmd_decode(struct fk_ctx *c, const char *plugins, const char *mutants
     struct fk_err e;
     int th[FK_HYPO_MAX_THREADS], nth = 0;
     char *tok[FK_HYPO_MAX_THREADS];
-    int n = split_list(threads, tok, FK_HYPO_MAX_THREADS);
+    int n = split_list(threads, tok, FK_HYPO_MAX_THREADS, "--threads");
+    if (n < 0)
+        return 2;
     for (int i = 0; i < n; i++) {
         char *end;
         long t = strtol(tok[i], &end, 10);
@@ -628,7 +727,7 @@ int main(int argc, char **argv)
     const char *oracle = "build/oracle";
     const char *results = NULL;
     const char *machine = getenv("FALSIFY_MACHINE");
-    snprintf(c.python, sizeof c.python, "%s", env_or("FALSIFY_PYTHON", "/usr/bin/python3"));
+    const char *python = env_or("FALSIFY_PYTHON", "/usr/bin/python3");
     c.seed = 1;
     int with_mutants = 0, force = 0, cold = 0, strict = 0;
     const char *isa = getenv("FALSIFY_ISA");
@@ -652,7 +751,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--machine") == 0 && has_val)
             machine = argv[++i];
         else if (strcmp(a, "--python") == 0 && has_val)
-            snprintf(c.python, sizeof c.python, "%s", argv[++i]);
+            python = argv[++i];
         else if (strcmp(a, "--seed") == 0 && has_val) {
             char *end;
             unsigned long v = strtoul(argv[++i], &end, 10);
@@ -690,6 +789,13 @@ int main(int argc, char **argv)
         } else
             files[nfiles++] = argv[i];
     }
+    if (!arg_fits("--python / FALSIFY_PYTHON", python, sizeof c.python) ||
+        !arg_fits("--oracle", oracle, sizeof c.oracle_dir) ||
+        !arg_fits("FALSIFY_ORACLE", env_or("FALSIFY_ORACLE", "oracle/gen.py"), sizeof c.oracle_script)) {
+        free(files);
+        return 2;
+    }
+    snprintf(c.python, sizeof c.python, "%s", python);
     c.cpu = fk_cpu_detect();
     uint64_t detected = c.cpu, mask = ~0ull;
     c.cpu_detected = detected;

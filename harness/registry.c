@@ -243,7 +243,8 @@ int fk_registry_scan(struct fk_registry *r, const char *dir, uint64_t cpu, struc
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, by_name);
+    if (n > 1)  /* qsort(NULL, 0, ...) is undefined (an empty folder) */
+        qsort(names, (size_t)n, sizeof *names, by_name);
     for (int i = 0; i < n; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

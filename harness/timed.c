@@ -233,6 +233,28 @@ static void send_clock(int fd, const char *arm, double res_ns, double overhead_n
     fk_send(fd, &m);
 }
 
+/* Correctness where the timing runs (exec.h): each kernel arm's outputs
+ * and inputs after its first samples (calibration) and after its last. */
+static int verify_arms(struct child *ch, const char *when)
+{
+    for (int s = 0; s < ch->t->narms; s++) {
+        struct live_arm *la = &ch->la[s];
+        char why[400];
+        if (!la->has_exec || fk_exec_verify(&la->ex, &la->cs, why, sizeof why) == 0)
+            continue;
+        struct fk_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = FK_MSG_FAIL;
+        m.i[0] = FK_FAIL_WRONG;
+        m.i[1] = s;
+        snprintf(m.kernel, sizeof m.kernel, "%s", ch->t->arm[s].name);
+        snprintf(m.text, sizeof m.text, "%s (%s samples)", why, when);
+        fk_send(ch->fd, &m);
+        return -1;
+    }
+    return 0;
+}
+
 static int timed_child(void *vctx, int fd)
 {
     const struct rep_job *job = vctx;
@@ -273,6 +295,11 @@ static int timed_child(void *vctx, int fd)
         ch.la[s].reps = fk_calibrate(ch.la[s].fn, ch.la[s].ctx);
         fk_send_end(fd, t->arm[s].name);
     }
+    if (verify_arms(&ch, "first") != 0) {
+        teardown(&ch);
+        free((void *)spacer);
+        return -1;
+    }
     ch.t0 = fk_now_ns();
     /* a fixed number of pairs, fewer when this replicate's share of the
      * budget is spent (but at least FK_REP_MIN_PAIRS unless the whole
@@ -284,6 +311,7 @@ static int timed_child(void *vctx, int fd)
             break;
     }
     send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz());
+    verify_arms(&ch, "last");
     teardown(&ch);
     free((void *)spacer);
     return 0;
@@ -295,6 +323,7 @@ void fk_timed_out_init(struct fk_timed_out *out)
     out->fig = out->lo = out->hi = out->between_share = NAN;
     out->median_ns[0] = out->median_ns[1] = out->min_ns[0] = out->min_ns[1] = NAN;
     out->mhz_drift = NAN;
+    out->wrong_arm = -1;
 }
 
 static int append(struct fk_timed_out *out, const double *ns0, const double *ns1, int n)
@@ -316,7 +345,8 @@ int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out
         return 0;
     struct rep_job job = {t, r};
     struct fk_job_out jo;
-    if (fk_sandbox(timed_child, &job, 0, &jo, e) != 0)
+    /* deadline: the sampling budget twice over, plus setup (cold copies) and calibration */
+    if (fk_sandbox_deadline(timed_child, &job, 0, fk_job_deadline(0, 2.0 * t->budget_s + 120.0, 0), &jo, e) != 0)
         return -1;
     out->runs++;
     int cap = 0;
@@ -331,6 +361,10 @@ int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out
         const struct fk_msg *m = &jo.m[i];
         if (m->type == FK_MSG_FAIL)
             snprintf(out->reason, sizeof out->reason, "%s: %s", m->kernel, m->text);
+        if (m->type == FK_MSG_FAIL && m->i[0] == FK_FAIL_WRONG && out->wrong_arm < 0) {
+            out->wrong_arm = (int)m->i[1];
+            out->crashed = 1;  /* no verdict, no further replicate: its timed calls are wrong (reason: the FAIL) */
+        }
         if (m->type == FK_MSG_SAMPLE && m->i[2] >= 0 && m->i[2] < 2) {
             ns[m->i[2]][m->i[0]] = m->v[0];
             reps[m->i[2]] = m->i[1];
@@ -373,8 +407,12 @@ int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out
                    (double)reps[s] >= FK_MIN_TICKS * res;
     if (jo.crashed) {
         out->crashed = 1;
-        snprintf(out->reason, sizeof out->reason, "crashed in replicate %d: %s (%s); %d pairs kept", r + 1, jo.where,
-                 jo.signal ? strsignal(jo.signal) : "non-zero exit", n);
+        if (jo.hung)
+            snprintf(out->reason, sizeof out->reason, "hung in replicate %d: %s after %.0f s (killed); %d pairs kept",
+                     r + 1, jo.where, jo.elapsed_s, n);
+        else
+            snprintf(out->reason, sizeof out->reason, "crashed in replicate %d: %s (%s); %d pairs kept", r + 1,
+                     jo.where, jo.signal ? strsignal(jo.signal) : "non-zero exit", n);
     }
     if (n >= FK_REP_MIN_PAIRS && sane && !jo.crashed) {
         if (append(out, ns[0], ns[1], n) == 0)

@@ -57,6 +57,7 @@ struct fk_timed_out {
     int discarded;                 /* replicates whose sample set broke a sanity bound */
     char discard_why[200];
     int crashed;
+    int wrong_arm;                 /* -1, or the arm whose timed outputs or inputs failed fk_exec_verify */
     char reason[600];
 };
 

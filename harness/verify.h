@@ -53,7 +53,39 @@ int fk_case_load(struct fk_case *c, const char *oracle_dir, enum fk_op op, const
                  unsigned seed, enum fk_format wf, enum fk_format af, struct fk_err *e);
 void fk_case_free(struct fk_case *c);
 
+/* Guarded buffers for the correctness gate: each sits against a PROT_NONE
+ * guard page so an access past it faults (fk_guard_note names it to the
+ * sandbox's fault handler).
+ *   FK_GUARD_AFTER:  the buffer ends flush against the guard page (its
+ *                    start stays FK_ALIGN-aligned, so when bytes is not a
+ *                    multiple of FK_ALIGN the < FK_ALIGN bytes between its
+ *                    end and the guard are canary bytes, checked after
+ *                    each call);
+ *   FK_GUARD_BEFORE: the buffer starts right after a guard page (and a
+ *                    second guard follows its canaried tail). */
+enum fk_guard_mode { FK_GUARD_NONE = 0, FK_GUARD_AFTER, FK_GUARD_BEFORE };
+#define FK_CANARY_BYTE 0xA5
+struct fk_gbuf {
+    const char *name;     /* for messages: "w (packed)", "x", "y", ... */
+    void *p;              /* the buffer, FK_ALIGN-aligned, zero-filled */
+    size_t bytes;
+    size_t tail;          /* canary bytes after p + bytes */
+    void *map;            /* the mapping (NONE mode: fk_alloc'd p) */
+    size_t map_bytes;
+    enum fk_guard_mode mode;
+};
+/* Allocates g (bytes may be 0: p = NULL).  Returns p, or NULL on failure. */
+void *fk_gbuf_alloc(struct fk_gbuf *g, const char *name, size_t bytes, enum fk_guard_mode mode);
+/* Index of the first clobbered canary byte after the buffer, or -1. */
+int64_t fk_gbuf_tail_clobbered(const struct fk_gbuf *g);
+void fk_gbuf_free(struct fk_gbuf *g);
+
+/* Arithmetic work of one call of op at shape, estimated by the harness
+ * (never by the plugin): for deadlines. */
+double fk_op_work(enum fk_op op, const struct fk_shape *s);
+
 /* A kernel bound to a case: packed operand, scratch and output buffers. */
+enum { FK_IB_W, FK_IB_PACKED, FK_IB_X, FK_IB_X2, FK_IB_SCRATCH, FK_IB_Y, FK_IB_COUNT };
 struct fk_inst {
     const struct fk_kernel *k;
     struct fk_args a;
@@ -61,11 +93,18 @@ struct fk_inst {
     size_t packed_bytes;
     int64_t out_count;     /* floats in a.y */
     struct fk_cost cost;
+    struct fk_gbuf buf[FK_IB_COUNT];  /* every buffer handed to the plugin */
+    int fd;                /* >= 0: a sandbox job: plugin calls are announced on it */
 };
 
 /* Packs (untimed) and allocates.  x is copied so instances never share
  * writable memory. */
 int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_case *c, struct fk_err *e);
+/* The same with every buffer in guard mode `mode`, and every plugin call
+ * (packed_size, pack, prepare_size, cost) announced on sandbox fd (>= 0)
+ * so a fault or hang in it is reported as that call. */
+int fk_inst_init_guarded(struct fk_inst *in, const struct fk_kernel *k, const struct fk_case *c,
+                         enum fk_guard_mode mode, int fd, struct fk_err *e);
 void fk_inst_free(struct fk_inst *in);
 /* One single-threaded call: prepare, then run over all rows. */
 void fk_inst_call(const struct fk_inst *in);
@@ -91,6 +130,9 @@ void fk_error_stats(const float *y, const double *ref, const double *gauge, int6
  * products, gamma_K = K u / (1 - K u), in gauge units (u = 2^-24), plus 2
  * roundings for output and scale.  metric says which statistic it bounds. */
 double fk_gate_bound(const struct fk_kernel *k, const struct fk_shape *s, const char **metric);
+/* Gauge units of the integer-dot bound (W4A8, Q8_0 x Q8_0) at reduction
+ * length cols: see verify.c. */
+double fk_intdot_gauge_bound(double cols);
 /* Whether stats pass the gate. */
 int fk_gate_pass(const struct fk_kernel *k, const struct fk_shape *s, const struct fk_errstats *st);
 

@@ -68,7 +68,7 @@ static void check_dot(tdp_fn fn, int a_signed, int b_signed, int M, int N, int K
         }
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++)
-            c0[m][n] = (int32_t)(rng() << 8) - (1 << 30);
+            c0[m][n] = (int32_t)((rng() << 8) - (1u << 30));  /* wraps in uint32_t: no signed overflow */
 
     struct fk_amx_state *st = new_state();
     struct fk_amx_tilecfg cfg = {0};

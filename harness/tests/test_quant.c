@@ -592,7 +592,11 @@ static void test_zero_blocks(void **state)
     (void)state;
     static const enum fk_format fmts[] = {FK_FMT_Q4_0, FK_FMT_Q8_0, FK_FMT_Q4_K};
     float x[512], y[512];
-    uint8_t q[512];
+    /* the largest of the three encodings of 512 values: Q8_0, 16 blocks of
+     * 34 B = 544 B (a 512-byte buffer overflowed by 32 bytes) */
+    uint8_t q[512 / FK_Q8_0_BLOCK * FK_Q8_0_BYTES];
+    _Static_assert(sizeof q >= 512 / FK_Q4_0_BLOCK * FK_Q4_0_BYTES && sizeof q >= 512 / FK_Q4_K_BLOCK * FK_Q4_K_BYTES,
+                   "q holds every format's blocks");
     for (int k = 0; k < 3; k++) {
         for (int j = 0; j < 512; j++)
             x[j] = (j & 1) ? -0.0f : 0.0f;
