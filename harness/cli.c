@@ -24,8 +24,8 @@ const struct fk_optdef fk_optdefs[FK_OPT_COUNT] = {
     [FK_OPT_SHAPES] = {"shapes", "RxC[xB],...", "shapes (default 2048x2048)"},
     [FK_OPT_THREADS] = {"threads", "T,...", "thread counts (default 1)"},
     [FK_OPT_COLD] = {"cold", NULL, "cold cache: rotate weight copies larger than the last-level cache"},
-    [FK_OPT_REPETITIONS] = {"repetitions", "N", "independent repetitions (fresh process each) per kernel (default 1)"},
-    [FK_OPT_MIN_TIME] = {"min-time", "SECONDS", "sampling time per repetition, at least 10 samples (default 0.5)"},
+    [FK_OPT_REPETITIONS] = {"repetitions", "N", "independent repetitions (a fresh process each) per kernel (default 5)"},
+    [FK_OPT_MIN_TIME] = {"min-time", "SECONDS", "sampling time per repetition, at least 5 samples (default 0.2)"},
     /* decode (harness/decode_run.c parses their values) */
     [FK_OPT_PRESET] = {"preset", "NAME,...", "synthetic model presets: tiny, stories15M, stories110M, tinyllama"},
     [FK_OPT_WEIGHTS] = {"weights", "FMT,...", "weight configurations: f32, int4, w4a8, q8_0, q4_k"},
@@ -64,9 +64,10 @@ static const struct fk_verb verbs[] = {
      "Judges the error hypotheses on the deliberately wrong mutant plugins; exit status 1 if one escapes.",
      COMMON | O(MUTANTS_DIR) | O(ORACLE) | O(PYTHON) | O(SEED) | O(QUIET) | O(COLOR) | O(ISA)},
     {"bench", "", 0, 0, "time kernels and rank them per shape and thread count",
-     "Times the kernels (after the same oracle gate as check) and ranks them per shape, thread count and\n"
-     "cache mode: fastest first, each kernel's time ratio to the fastest with a simultaneous 95% interval\n"
-     "and whether the gap is decided.  Writes results/<machine>/bench.csv and bench.json.\n"
+     "Times the kernels (after the same oracle gate as check) in independent repetitions (a fresh process\n"
+     "each, interleaved across kernels) and ranks them per shape, thread count and cache mode: fastest\n"
+     "first, each kernel's time ratio to the fastest (paired by repetition) with its 95% interval and\n"
+     "whether the gap is decided.  Writes results/<machine>/bench.csv and bench.json.\n"
      "--format gbench-json writes Google Benchmark's JSON (for its tools/compare.py).",
      COMMON | RUNNING | O(RESULTS) | O(MACHINE) | O(ORDER_SEED) | O(KERNELS) | O(SHAPES) | O(THREADS) | O(COLD) |
          O(REPETITIONS) | O(MIN_TIME)},
