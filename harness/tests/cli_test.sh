@@ -21,7 +21,7 @@ expect() {  # expect RC CMD...: runs CMD, checks its exit status
 expect 0 "$F" --version
 grep -q '^falsify [0-9]' "$T/out" || bad "--version prints no version"
 grep -q 'git ' "$T/out" || bad "--version prints no git commit"
-for v in list check mutants bench machine compare; do
+for v in list check mutants bench machine compare decode; do
     expect 0 "$F" "$v" --help
     grep -q "usage: falsify $v" "$T/out" || bad "$v --help: no usage"
     expect 0 "$F" help "$v"

@@ -66,6 +66,22 @@ static void test_check_files_and_options_mixed(void **state)
     assert_non_null(cli.val[FK_OPT_QUIET]);
 }
 
+static void test_decode_options(void **state)
+{
+    (void)state;
+    struct fk_cli cli;
+    char err[512], *av[16];
+    assert_int_equal(parse(&cli, err, sizeof err, av, "decode", "--preset=tiny", "--weights", "f32,w4a8", "--no-write",
+                           "--threads", "1,2", NULL), 0);
+    assert_string_equal(cli.val[FK_OPT_PRESET], "tiny");
+    assert_string_equal(cli.val[FK_OPT_WEIGHTS], "f32,w4a8");
+    assert_non_null(cli.val[FK_OPT_NO_WRITE]);
+    assert_int_equal(parse(&cli, err, sizeof err, av, "decode", "--cold", NULL), -1);
+    assert_non_null(strstr(err, "does not apply to decode"));
+    assert_int_equal(parse(&cli, err, sizeof err, av, "bench", "--preset", "tiny", NULL), -1);
+    assert_non_null(strstr(err, "does not apply to bench"));
+}
+
 static void test_inapplicable_option_names_verb(void **state)
 {
     (void)state;
@@ -259,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_opt_equals_and_space),
         cmocka_unit_test(test_check_files_and_options_mixed),
         cmocka_unit_test(test_inapplicable_option_names_verb),
+        cmocka_unit_test(test_decode_options),
         cmocka_unit_test(test_stray_arguments_and_unknowns),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_json_structure),
