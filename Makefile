@@ -28,7 +28,8 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation
 OPT     ?= -O2 -g
 GIT_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-HARNESS_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -DFK_GIT_COMMIT='"$(GIT_COMMIT)"'
+VERSION    := 0.1.0
+HARNESS_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -DFK_GIT_COMMIT='"$(GIT_COMMIT)"' -DFK_VERSION='"$(VERSION)"'
 HARNESS_LIBS   = $(SAN_FLAGS) -linih -ldl -lm -lpthread
 
 # Per-ISA flags for plugins (suffix of the file name).
@@ -101,7 +102,8 @@ FIXTURES  := $(patsubst harness/tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,
 
 DEPS = harness/deps.sh
 
-.PHONY: all build deps-build falsify test unit mutants plan-check list clean help test-bins test-aarch64 figures paper figures-test repro decode fuzz
+.PHONY: all build deps-build falsify test unit mutants plan-check list clean help test-bins test-aarch64 figures paper figures-test repro decode fuzz \
+        install dist dist-test cli-test
 .DEFAULT_GOAL := all
 
 all: deps-build build
@@ -180,7 +182,7 @@ decode:
 test:
 	@$(DEPS) test
 	@$(MAKE) --no-print-directory build $(TESTS) $(FIXTURES)
-	@$(MAKE) --no-print-directory unit mutants plan-check
+	@$(MAKE) --no-print-directory unit mutants plan-check cli-test
 
 unit: $(TESTS) $(FIXTURES)
 	@PY=$$($(DEPS) python) && export FALSIFY_PYTHON=$$PY && export FALSIFY_PLUGINS=$(BUILD)/kernels \
@@ -307,6 +309,50 @@ fuzz:
 	  grep -E "stat::number_of_executed_units" $(FUZZ_BUILD)/fuzz_$$n.log || true; \
 	  done; exit $$fail
 
+# Install: the harness finds everything relative to its own path
+# (PREFIX/bin/falsify -> PREFIX/lib/falsify/{kernels,mutants},
+# PREFIX/share/falsify/{oracle,hypotheses}), so it runs from any directory.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL_BIN ?= $(BUILD)/falsify
+install: build
+	@$(DEPS) build $(CROSS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/falsify/kernels $(DESTDIR)$(PREFIX)/lib/falsify/mutants \
+	  $(DESTDIR)$(PREFIX)/share/falsify/oracle $(DESTDIR)$(PREFIX)/share/falsify/hypotheses
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/falsify
+	install -m 644 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/falsify/kernels/
+	$(if $(MUTANTS),install -m 644 $(MUTANTS) $(DESTDIR)$(PREFIX)/lib/falsify/mutants/)
+	install -m 644 oracle/*.py $(DESTDIR)$(PREFIX)/share/falsify/oracle/
+	install -m 644 hypotheses/*.ini $(DESTDIR)$(PREFIX)/share/falsify/hypotheses/
+	install -m 644 LICENSE README.md $(DESTDIR)$(PREFIX)/share/falsify/
+
+# A relocatable bundle: the harness with libinih linked in statically (no
+# -dev package needed where it runs; libc, libm, libdl, libpthread only),
+# plugins, mutants, oracle and hypotheses, in the install layout.  Unpack
+# anywhere on a machine of the same architecture and run bin/falsify; the
+# oracle needs python3 with NumPy there.
+DIST_NAME = falsify-$(VERSION)-$(ARCH)
+DIST_DIR  = $(BUILD)/dist
+$(BUILD)/falsify-static: $(BUILD)/obj/main.o $(LIB_OBJS)
+	$(CC) $^ -o $@ -Wl,-Bstatic -linih -Wl,-Bdynamic -ldl -lm -lpthread
+
+dist: build $(BUILD)/falsify-static
+	@rm -rf $(DIST_DIR)/$(DIST_NAME) && mkdir -p $(DIST_DIR)
+	@$(MAKE) --no-print-directory install PREFIX=$(abspath $(DIST_DIR)/$(DIST_NAME)) DESTDIR= \
+	  INSTALL_BIN=$(BUILD)/falsify-static >/dev/null
+	tar -C $(DIST_DIR) -czf $(BUILD)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	@echo "dist: $(BUILD)/$(DIST_NAME).tar.gz"
+
+# The bundle unpacked in a temporary folder, run from elsewhere with an
+# empty environment for paths: no libinih.so needed, plugins and
+# hypotheses found beside the binary, list/help/version and one check.
+dist-test: dist
+	@sh harness/tests/dist_test.sh $(BUILD)/$(DIST_NAME).tar.gz $(DIST_NAME)
+
+# The command line and the output formats end to end (JSON parsed back).
+cli-test: build
+	@sh harness/tests/cli_test.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD)
 
@@ -325,4 +371,8 @@ help:
 	@echo "make figures    gnuplot figures of results/<machine>/ -> paper/figures/<machine>/"
 	@echo "make paper      paper/paper.pdf (LaTeX) with the figures and every verdict"
 	@echo "make figures-test  figures from paper/sample-results/ (3 machines, one partial) checked, and falsify compare"
+	@echo "make install PREFIX=DIR  binary, plugins, mutants, oracle and hypotheses (runs from any directory)"
+	@echo "make dist       $(BUILD)/falsify-$(VERSION)-$(ARCH).tar.gz: a relocatable bundle (no compiler or -dev package needed)"
+	@echo "make dist-test  unpack that bundle elsewhere and run it"
+	@echo "make cli-test   the command line and every output format (JSON parsed back)"
 	@echo "make clean      remove $(BUILD)/"

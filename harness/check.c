@@ -282,6 +282,11 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
         run->kernel_failures++;
         return;
     }
+    if (c->progress) {
+        char what[160];
+        snprintf(what, sizeof what, "%s %s", r->en->k->name, sh);
+        fk_progress_begin(c->progress, 0, what);
+    }
     struct fk_gate_job j;
     memset(&j, 0, sizeof j);
     j.k = r->en->k;
@@ -349,7 +354,9 @@ static void run_correctness(struct fk_ctx *c, struct fk_run *run, struct fk_krow
             run->kernel_failures++;
         }
     }
-    if (!c->quiet && (!r->edge || !r->correct))
+    if (c->progress)
+        fk_progress_end(c->progress, r->correct ? "ok" : r->note);
+    else if (!c->quiet && (!r->edge || !r->correct))
         fprintf(stderr, "  check %-28s %-12s %s\n", r->en->k->name, sh,
                 r->correct ? "ok" : r->note);
     fk_job_out_free(&out);
@@ -632,16 +639,42 @@ struct fk_tqueue {
 /* Replicate r of every queued comparison before replicate r+1 of any. */
 static void run_replicates(const struct fk_ctx *c, struct fk_tqueue *q)
 {
-    for (int r = 0; r < FK_REPLICATES; r++) {
+    int maxr = 0, total = 0;
+    for (int i = 0; i < q->n; i++) {
+        int R = fk_timed_replicates(&q->job[i].t);
+        maxr = R > maxr ? R : maxr;
+        total += R;
+    }
+    if (c->progress) {
+        double guess = 0;   /* a replicate's expected seconds: its share of the budget, or bench's min-time */
+        for (int i = 0; i < q->n; i++)
+            guess += q->job[i].t.min_time_s > 0 ? q->job[i].t.min_time_s + 0.1
+                                                : q->job[i].t.budget_s / fk_timed_replicates(&q->job[i].t);
+        fk_progress_plan(c->progress, 0, total, q->n ? guess / q->n : 0);
+    }
+    for (int r = 0; r < maxr; r++) {
         for (int i = 0; i < q->n; i++) {
             struct fk_tjob *j = &q->job[i];
-            if (j->err[0])
+            int R = fk_timed_replicates(&j->t);
+            if (r >= R)
                 continue;
-            if (!c->quiet)
-                fprintf(stderr, "  time  [%d/%d] %s\n", r + 1, FK_REPLICATES, j->what);
+            char what[400];
+            snprintf(what, sizeof what, "[%d/%d] %s", r + 1, R, j->what);
+            if (j->err[0]) {
+                if (c->progress)
+                    fk_progress_skip(c->progress, 1);
+                continue;
+            }
+            if (c->progress)
+                fk_progress_begin(c->progress, 1, what);
+            else if (!c->quiet)
+                fprintf(stderr, "  time  %s\n", what);
             struct fk_err e;
-            if (fk_timed_replicate(&j->t, r, &j->out, &e) != 0)
+            int rc = fk_timed_replicate(&j->t, r, &j->out, &e);
+            if (rc != 0)
                 snprintf(j->err, sizeof j->err, "%s", e.msg);
+            if (c->progress)
+                fk_progress_end(c->progress, rc != 0 ? "could not run" : j->out.crashed ? "crashed" : "done");
         }
     }
     for (int i = 0; i < q->n; i++)
@@ -678,8 +711,8 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         memset(j, 0, sizeof *j);
         j->t = *t;
         fk_timed_out_init(&j->out);
-        snprintf(j->what, sizeof j->what, "%s%s%s at %s, %d thread(s)%s", t->arm[0].name, t->narms > 1 ? " vs " : "",
-                 t->narms > 1 ? t->arm[1].name : "", hr->shape, t->arm[0].threads,
+        snprintf(j->what, sizeof j->what, "%s: %s%s%s at %s, %d thread(s)%s", h->id, t->arm[0].name,
+                 t->narms > 1 ? " vs " : "", t->narms > 1 ? t->arm[1].name : "", hr->shape, t->arm[0].threads,
                  t->arm[0].cache == FK_CACHE_COLD ? ", cold" : "");
         return;
     }
@@ -775,6 +808,8 @@ static int plan_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
     t->judge.threshold = h->threshold;
     t->judge.tolerance = h->tolerance;
     t->budget_s = h->budget_s;
+    t->min_time_s = h->min_time_s;
+    t->replicates = h->replicates;
     t->shape = *sh;
     t->llc_bytes = c->ceilings ? c->ceilings->caches.l3 : 32u << 20;
     hr->cause = FK_UC_NAMING;  /* unless a reason below says otherwise */
@@ -1208,9 +1243,11 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
         fk_run_free(run);  /* nothing judged: nothing kept */
         return -1;
     }
-    if (!c->quiet)
-        fprintf(stderr, "correctness against the oracle (seed %u):\n", c->seed);
     int nk = run->nk;
+    if (c->progress)
+        fk_progress_plan(c->progress, c->plan ? 0 : nk, 0, 0);
+    else if (!c->quiet && !c->plan)
+        fprintf(stderr, "correctness against the oracle (seed %u):\n", c->seed);
     for (int i = 0; i < nk; i++) {
         if (c->plan)
             run->k[i].correct = 1;  /* --plan: assumed, not checked */

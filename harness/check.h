@@ -9,6 +9,7 @@
 #include "ident.h"
 #include "judge.h"
 #include "machine.h"
+#include "progress.h"
 #include "registry.h"
 #include "verify.h"
 
@@ -51,6 +52,7 @@ struct fk_ctx {
     uint64_t cpu_detected;   /* features before the --isa mask (0: same as cpu) */
     const struct fk_ident *ident;  /* machine identity and provenance (NULL: not read) */
     char run_id[64];         /* this invocation: results/<machine>/runs/<run_id>/ */
+    struct fk_progress *progress;      /* [i/N] progress and ETA (progress.h); NULL: plain lines */
 };
 
 /* Kernel measurement row (kernels.csv). */

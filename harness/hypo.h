@@ -42,6 +42,9 @@ struct fk_hypo {
     double tolerance;       /* parity: allowed |ratio - 1| (default 0.05) */
     uint64_t needs;         /* FK_CPU_* bits the claim is about (needs = avx512vnni): without them */
     char needs_text[128];   /* the claim is UNTESTABLE for a capability, as it should be */
+    double min_time_s;      /* bench (not a file key): each replicate samples >= this long, no fixed
+                             * pair count; 0: the verdict's replicate schedule */
+    int replicates;         /* bench (not a file key): replicates per comparison; 0: FK_REPLICATES */
 };
 
 /* Parses one file, appending to *list (realloc'd; *n updated).  Errors name

@@ -137,7 +137,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
     static const char *const cols[] = {
         "kernel", "op", "weights", "acts", "isa", "rows", "cols", "batch", "threads", "cache", "status",
         "gauge_max", "gauge_p99", "gauge_worst_index", "ulp_max", "ulp_worst_index", "gate_bound",
-        "quant_gauge_max", "quant_gauge_p99", "quant_ulp_max", "seed",
+        "quant_gauge_max", "quant_gauge_p99", "quant_ulp_max", "seed", "order_seed",
         "samples", "median_ns", "min_ns", "ci_lo_ns", "ci_hi_ns", "gbytes_per_s", "gops_per_s", "note",
         "machine", "cpu_model", "cores_used", "build", "plugin", "git_commit", "date", PROVENANCE_COLS, "emulated", "peer_provenance"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
@@ -172,6 +172,7 @@ static int write_kernels(const struct fk_ctx *c, const struct fk_run *run, const
         csv_num(f, has32 && r->es32.gauge_worst >= 0 ? r->es32.gauge_p99 : NAN, 0);
         csv_num(f, has32 ? r->es32.ulp_max : NAN, 0);
         csv_int(f, c->seed, 0);
+        csv_int(f, (long long)c->rng_seed, 0);
         csv_int(f, r->nns, 0);
         double med = NAN, mn = NAN, lo = NAN, hi = NAN;
         if (r->nns > 0) {
@@ -226,7 +227,7 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
                                        "metric", "subject_median_ns", "baseline_median_ns", "extra", "reason", "untestable_cause",
                                        "claim", "source", "file", "machine", "cpu_model", "cores_used", "isa",
                                        "build", "git_commit", "date", PROVENANCE_COLS, "emulated", "replicates", "between_share",
-                                       "timer_res_ns", "batch_calls", "overhead_ns", "cpu_mhz_drift"};
+                                       "timer_res_ns", "batch_calls", "overhead_ns", "cpu_mhz_drift", "seed", "order_seed"};
     int ncols = (int)(sizeof cols / sizeof cols[0]);
     for (int i = 0; i < ncols; i++)
         csv_field(f, cols[i], i == ncols - 1);
@@ -284,9 +285,11 @@ static int write_hypotheses(const struct fk_ctx *c, const struct fk_run *run, co
         csv_field(f, batch, 0);
         csv_num(f, timed ? r->overhead_ns : NAN, 0);
         if (timed && isnan(r->mhz_drift))
-            csv_field(f, "unreadable", 1);
+            csv_field(f, "unreadable", 0);
         else
-            csv_num(f, timed ? r->mhz_drift : NAN, 1);
+            csv_num(f, timed ? r->mhz_drift : NAN, 0);
+        csv_int(f, c->seed, 0);
+        csv_int(f, (long long)c->rng_seed, 1);
     }
     return fk_atomic_commit(&a, e);
 }
@@ -300,7 +303,7 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
     if (fk_atomic_open(&a, path, e) != 0)
         return -1;
     FILE *f = a.f;
-    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate,run_id\n", f);
+    fputs("hypothesis,arm,shape,threads,cache,pair,slot,ns_per_call,calls,machine,git_commit,date,replicate,run_id,order_seed\n", f);
     for (int i = 0; i < run->ns; i++) {
         const struct fk_sample *s = &run->s[i];
         csv_field(f, s->hypothesis, 0);
@@ -316,7 +319,8 @@ static int write_samples(const struct fk_ctx *c, const struct fk_run *run, const
         csv_field(f, FK_GIT_COMMIT, 0);
         csv_field(f, date, 0);
         csv_int(f, s->replicate, 0);
-        csv_field(f, c->run_id, 1);
+        csv_field(f, c->run_id, 0);
+        csv_int(f, (long long)c->rng_seed, 1);
     }
     return fk_atomic_commit(&a, e);
 }

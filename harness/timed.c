@@ -304,11 +304,21 @@ static int timed_child(void *vctx, int fd)
     /* a fixed number of pairs, fewer when this replicate's share of the
      * budget is spent (but at least FK_REP_MIN_PAIRS unless the whole
      * budget is gone) */
-    for (int i = 0; i < FK_REP_PAIRS; i++) {
-        double value;
-        next_pair(&ch, i, &value);
-        if (over_budget(&ch) && (i + 1 >= FK_REP_MIN_PAIRS || over_budget_all(&ch)))
-            break;
+    if (t->min_time_s > 0) {
+        /* measuring (bench): a time rule, not a fixed pair count */
+        for (int i = 0; i < FK_MEASURE_MAX_PAIRS; i++) {
+            double value;
+            next_pair(&ch, i, &value);
+            if (i + 1 >= FK_REP_MIN_PAIRS && (double)(fk_now_ns() - ch.t0) * 1e-9 >= t->min_time_s)
+                break;
+        }
+    } else {
+        for (int i = 0; i < FK_REP_PAIRS; i++) {
+            double value;
+            next_pair(&ch, i, &value);
+            if (over_budget(&ch) && (i + 1 >= FK_REP_MIN_PAIRS || over_budget_all(&ch)))
+                break;
+        }
     }
     send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz());
     verify_arms(&ch, "last");
@@ -339,9 +349,14 @@ static int append(struct fk_timed_out *out, const double *ns0, const double *ns1
     return 0;
 }
 
+int fk_timed_replicates(const struct fk_timed *t)
+{
+    return t->replicates > 0 && t->replicates <= FK_MAX_REPLICATES ? t->replicates : FK_REPLICATES;
+}
+
 int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out, struct fk_err *e)
 {
-    if (out->crashed || out->runs >= FK_REPLICATES)
+    if (out->crashed || out->runs >= fk_timed_replicates(t))
         return 0;
     struct rep_job job = {t, r};
     struct fk_job_out jo;

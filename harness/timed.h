@@ -37,7 +37,16 @@ struct fk_timed {
     double ops;                    /* roofline: ops per call of arm 0 */
     double peak;                   /* roofline: peak ops/s for arm 0's threads (0: no compute cap) */
     size_t llc_bytes;
+    double min_time_s;             /* > 0: measure (bench): each replicate samples for this many seconds
+                                    * and at least FK_REP_MIN_PAIRS pairs, up to FK_MEASURE_MAX_PAIRS */
+    int replicates;                /* 0: FK_REPLICATES; bench --repetitions: 1..FK_MAX_REPLICATES */
 };
+
+#define FK_MEASURE_MAX_PAIRS 100000  /* a sample lasts >= 1 ms: 100 s of samples */
+#define FK_MAX_REPLICATES 64
+
+/* Replicates t runs: t->replicates, or FK_REPLICATES. */
+int fk_timed_replicates(const struct fk_timed *t);
 
 struct fk_timed_out {
     enum fk_verdict verdict;
@@ -45,7 +54,7 @@ struct fk_timed_out {
     int n;                         /* pairs, over the valid replicates */
     int R;                         /* valid replicates */
     int runs;                      /* replicates run (valid or discarded) */
-    int rep_n[FK_REPLICATES];      /* pairs of valid replicate r */
+    int rep_n[FK_MAX_REPLICATES];  /* pairs of valid replicate r */
     double between_share;          /* between-replicate share of the log-variance */
     int unstable;
     double median_ns[2], min_ns[2];
