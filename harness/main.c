@@ -1466,9 +1466,13 @@ static int bench_select(const struct fk_ctx *c, const char *kernels)
             if (exact)
                 rc = FK_EXIT_NOTHING;
         }
-        if (!any) {
+        if (!any && exact) {   /* a name no plugin has: a typo, bad input */
             fprintf(stderr, "falsify bench: no kernel named '%s' (see 'falsify list')\n", tok[t]);
             return FK_EXIT_BAD_INPUT;
+        }
+        if (!any) {            /* a pattern that matches nothing: nothing would be tested */
+            fprintf(stderr, "falsify bench: '%s' matches no kernel here (see 'falsify list')\n", tok[t]);
+            rc = FK_EXIT_NOTHING;
         }
     }
     if (rc)

@@ -35,7 +35,8 @@ expect 2 "$F" list stray
 expect 2 "$F" machine stray
 expect 2 "$F" check --kernels x
 expect 2 "$F" list --format=yaml
-expect 2 "$F" bench --kernels 'no.such.kernel*' --shapes 64x64
+expect 3 "$F" bench --kernels 'no.such.kernel*' --shapes 64x64   # a pattern matching nothing: tested nothing
+expect 2 "$F" bench --kernels no.such.kernel --shapes 64x64     # a name no plugin has: bad input
 expect 2 "$F" bench --shapes 64x64 --repetitions 0
 expect 2 "$F" bench --shapes 64x64 --min-time -1
 expect 3 "$F" bench --kernels gemm.w4a8.amx-model --shapes 64x64x32
