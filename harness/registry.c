@@ -150,7 +150,13 @@ static struct fk_entry *push(struct fk_registry *r, const char *path)
 
 static void load_one(struct fk_registry *r, const char *path)
 {
+#ifdef __SANITIZE_ADDRESS__
+    /* sanitized builds keep plugins mapped after dlclose, so a leak report
+     * names the plugin or library that allocated instead of "<unknown module>" */
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+#else
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+#endif
     if (!h) {
         struct fk_entry *x = push(r, path);
         if (x) {
