@@ -117,8 +117,20 @@ static dnnl_status_t onednn__pd(dnnl_engine_t eng, const struct fk_shape *s, int
     dnnl_matmul_desc_t md;
     if (st == dnnl_success)
         st = dnnl_matmul_desc_init(&md, &src, &wei, NULL, &dst);
+    /* user scratchpad: the Debian build shares one library scratchpad among
+     * all primitives (DNNL_ENABLE_CONCURRENT_EXEC off), so two harness
+     * threads executing tiles at once overwrote each other's scratch (the
+     * timed-output check saw wrong outputs and crashes at 2 threads); each
+     * run() call now brings its own (onednn__exec_tile) */
+    dnnl_primitive_attr_t attr = NULL;
     if (st == dnnl_success)
-        st = dnnl_primitive_desc_create(pd, &md, NULL, eng, NULL);
+        st = dnnl_primitive_attr_create(&attr);
+    if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(pd, &md, attr, eng, NULL);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
     return st;
 }
 
@@ -397,7 +409,8 @@ static void onednn__int8_prepare(const struct fk_args *a)
  * and re-pointed per tile (dnnl_memory_set_data_handle), so a tile costs
  * one primitive call, not three allocations. */
 struct onednn_mem {
-    dnnl_memory_t src, wei[2], dst[2];
+    dnnl_memory_t src, wei[2], dst[2], pad[2];
+    void *padbuf[2];   /* this call's own scratchpad per primitive (user mode) */
 };
 
 static void onednn__mem_free(struct onednn_mem *m)
@@ -409,6 +422,9 @@ static void onednn__mem_free(struct onednn_mem *m)
             dnnl_memory_destroy(m->wei[i]);
         if (m->dst[i])
             dnnl_memory_destroy(m->dst[i]);
+        if (m->pad[i])
+            dnnl_memory_destroy(m->pad[i]);
+        free(m->padbuf[i]);
     }
 }
 
@@ -433,10 +449,17 @@ static int onednn__exec_tile(const struct onednn_packed *h, const struct fk_args
                                 dst);
     else if (st == dnnl_success)
         st = dnnl_memory_set_data_handle(m->dst[which], dst);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t pad_bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
+    if (st == dnnl_success && pad_bytes && !m->pad[which]) {
+        m->padbuf[which] = aligned_alloc(64, (pad_bytes + 63) / 64 * 64);
+        st = m->padbuf[which] ? dnnl_memory_create(&m->pad[which], smd, h->engine, m->padbuf[which])
+                              : dnnl_out_of_memory;
+    }
     if (st == dnnl_success) {
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, m->src}, {DNNL_ARG_WEIGHTS, m->wei[which]},
-                                   {DNNL_ARG_DST, m->dst[which]}};
-        st = dnnl_primitive_execute(h->prim[which], stream, 3, args);
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m->src}, {DNNL_ARG_WEIGHTS, m->wei[which]},
+                                   {DNNL_ARG_DST, m->dst[which]}, {DNNL_ARG_SCRATCHPAD, m->pad[which]}};
+        st = dnnl_primitive_execute(h->prim[which], stream, pad_bytes ? 4 : 3, args);
     }
     return st == dnnl_success ? 0 : -1;
 }
