@@ -789,7 +789,8 @@ def machine_tex(m):
     rows += [r"usable cores & %d & machine.csv, kernels.csv \\" % m.ncores,
              r"compiler & %s & provenance \\" % tex(m.compiler)]
     for name, (b, t) in sorted(m.cache.items()):
-        rows.append(r"%s cache & %s KiB%s & sysfs \\" % (tex(name), g(b / 1024.0),
+        size = "%d MiB" % round(b / 1048576.0) if b >= 8 << 20 else "%d KiB" % round(b / 1024.0)
+        rows.append(r"%s cache & %s%s & sysfs \\" % (tex(name), size,
                                                           ", shared by %d" % t if t > 1 else ""))
     if m.ceil or m.peak:
         rows.append(r"\midrule")
