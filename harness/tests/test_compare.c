@@ -89,7 +89,9 @@ static int run(const struct fixture *fx, int n, const char *const *subs, char **
 
 static void two_machines(const struct fixture *fx)
 {
-    put(fx, "a", "machine.csv", MHDR "read_ceiling,DRAM,1,0,20,GB/s,a,CPU A,k,2026-01-01\n");
+    /* identity rows (kind cpu) hold text in 'value', as ident.c writes them */
+    put(fx, "a", "machine.csv", MHDR "cpu,signature,1,0,\"x86-64 GenuineIntel family 6 model 207; cores 2\",,a,CPU A,k,"
+                                     "2026-01-01\nread_ceiling,DRAM,1,0,20,GB/s,a,CPU A,k,2026-01-01\n");
     put(fx, "a", "hypotheses.csv",
         HHDR "S1,speedup,claim,gemv.f32.x,gemv.f32.scalar,64x64,yes,1,hot,SUPPORTED,2,1.5,2.5,20,1.5\n"
              "E1,error,guard,gemv.f32.x,,64x64,yes,1,hot,SUPPORTED,0.5,0.5,0.5,64,16\n");
@@ -184,6 +186,8 @@ static void test_rejects_malformed(void **state)
     expect_error(fx, "m4", "m4/kernels.csv:1: malformed header: no column 'threads'");
     put(fx, "m5", "machine.csv", "");
     expect_error(fx, "m5", "m5/machine.csv:1: empty file");
+    put(fx, "m7", "machine.csv", MHDR "read_ceiling,DRAM,1,0,fast,GB/s,m,c,k,d\n");
+    expect_error(fx, "m7", "m7/machine.csv:2: column 'value' is 'fast', not a number");
     put(fx, "m6", "hypotheses.csv", HHDR "\"S1\"x,speedup\n");
     expect_error(fx, "m6", "m6/hypotheses.csv:2: malformed CSV: 'x' after a closing quote");
 }
