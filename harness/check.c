@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <dirent.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -627,7 +628,46 @@ struct fk_tjob {
     struct fk_timed_out out;
     char what[300];
     char err[300];               /* a replicate could not be started */
+    int same;                    /* >= 0: an identical measurement queued earlier; judged from its samples */
 };
+
+/* Two comparisons measure the same thing (same arms, shape, budget and
+ * replicate design): one is run, both are judged, each by its own rule. */
+static int same_measurement(const struct fk_timed *a, const struct fk_timed *b)
+{
+    if (a->narms != b->narms || memcmp(&a->shape, &b->shape, sizeof a->shape) != 0 || a->budget_s != b->budget_s ||
+        a->min_time_s != b->min_time_s || a->replicates != b->replicates || a->llc_bytes != b->llc_bytes)
+        return 0;
+    for (int s = 0; s < a->narms; s++) {
+        const struct fk_arm *x = &a->arm[s], *y = &b->arm[s];
+        if (x->type != y->type || x->en != y->en || x->threads != y->threads || x->cache != y->cache ||
+            x->barrier != y->barrier || x->read_bytes != y->read_bytes || strcmp(x->name, y->name) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* out = a copy of the raw measurement in src (samples and sanity), unjudged. */
+static void copy_measurement(struct fk_timed_out *out, const struct fk_timed_out *src)
+{
+    *out = *src;
+    for (int s = 0; s < 2; s++) {
+        out->ns[s] = NULL;
+        if (src->ns[s] && src->n > 0 && (out->ns[s] = malloc((size_t)src->n * sizeof(double))))
+            memcpy(out->ns[s], src->ns[s], (size_t)src->n * sizeof(double));
+    }
+    if (src->n > 0 && (!out->ns[0] || !out->ns[1])) {  /* out of memory: nothing to judge */
+        free(out->ns[0]);
+        free(out->ns[1]);
+        out->ns[0] = out->ns[1] = NULL;
+        out->n = out->R = 0;
+    }
+    /* the time was spent once: not counted again */
+    out->wall_s = 0;
+    for (int p = 0; p < 3; p++)
+        out->phase_s[p] = 0;
+    out->runs = src->runs;
+}
 
 struct fk_tqueue {
     struct fk_tjob *job;
@@ -637,26 +677,34 @@ struct fk_tqueue {
 };
 
 /* Replicate r of every queued comparison before replicate r+1 of any. */
-static void run_replicates(const struct fk_ctx *c, struct fk_tqueue *q)
+static void run_replicates(const struct fk_ctx *c, struct fk_run *run, struct fk_tqueue *q)
 {
     int maxr = 0, total = 0;
     for (int i = 0; i < q->n; i++) {
+        if (q->job[i].same >= 0)
+            continue;
         int R = fk_timed_replicates(&q->job[i].t);
         maxr = R > maxr ? R : maxr;
         total += R;
     }
     if (c->progress) {
         double guess = 0;   /* a replicate's expected seconds: its share of the budget, or bench's min-time */
-        for (int i = 0; i < q->n; i++)
+        int measured = 0;
+        for (int i = 0; i < q->n; i++, measured++) {
+            if (q->job[i].same >= 0) {
+                measured--;
+                continue;
+            }
             guess += q->job[i].t.min_time_s > 0 ? q->job[i].t.min_time_s + 0.1
                                                 : q->job[i].t.budget_s / fk_timed_replicates(&q->job[i].t);
-        fk_progress_plan(c->progress, 0, total, q->n ? guess / q->n : 0);
+        }
+        fk_progress_plan(c->progress, 0, total, measured ? guess / measured : 0);
     }
     for (int r = 0; r < maxr; r++) {
         for (int i = 0; i < q->n; i++) {
             struct fk_tjob *j = &q->job[i];
             int R = fk_timed_replicates(&j->t);
-            if (r >= R)
+            if (r >= R || j->same >= 0)
                 continue;
             char what[400];
             snprintf(what, sizeof what, "[%d/%d] %s", r + 1, R, j->what);
@@ -677,8 +725,52 @@ static void run_replicates(const struct fk_ctx *c, struct fk_tqueue *q)
                 fk_progress_end(c->progress, rc != 0 ? "could not run" : j->out.crashed ? "crashed" : "done");
         }
     }
-    for (int i = 0; i < q->n; i++)
+    for (int i = 0; i < q->n; i++)  /* before any judging: the copies are of raw samples */
+        if (q->job[i].same >= 0) {
+            copy_measurement(&q->job[i].out, &q->job[q->job[i].same].out);
+            snprintf(q->job[i].err, sizeof q->job[i].err, "%s", q->job[q->job[i].same].err);
+        }
+    for (int i = 0; i < q->n; i++) {
         fk_timed_judge(&q->job[i].t, &q->job[i].out);
+        if (q->job[i].same >= 0) {
+            run->timed_shared++;
+            continue;
+        }
+        run->timed_jobs++;
+        run->timed_reps += q->job[i].out.runs;
+        run->timed_wall_s += q->job[i].out.wall_s;
+        for (int p = 0; p < 3; p++)
+            run->timed_phase_s[p] += q->job[i].out.phase_s[p];
+    }
+}
+
+/* A private folder for the packed weights of slow pack() calls, shared by
+ * the replicates of this run only (fk_inst_init_cached). */
+static void pack_cache_open(struct fk_ctx *c)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(c->pack_cache, sizeof c->pack_cache, "%s/falsify-pack-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(c->pack_cache))
+        c->pack_cache[0] = 0;  /* no cache: every replicate packs */
+}
+
+static void pack_cache_close(struct fk_ctx *c)
+{
+    if (!c->pack_cache[0])
+        return;
+    DIR *d = opendir(c->pack_cache);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", c->pack_cache, de->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(c->pack_cache);
+    c->pack_cache[0] = 0;
 }
 
 /* Planning pass: queues the timed comparison t of row hr.  Replay pass:
@@ -710,6 +802,10 @@ static void run_timed(struct fk_ctx *c, struct fk_run *run, const struct fk_hypo
         struct fk_tjob *j = &q->job[q->n++];
         memset(j, 0, sizeof *j);
         j->t = *t;
+        j->same = -1;
+        for (int i = 0; i < q->n - 1 && j->same < 0; i++)
+            if (q->job[i].same < 0 && same_measurement(&q->job[i].t, t))
+                j->same = i;
         fk_timed_out_init(&j->out);
         snprintf(j->what, sizeof j->what, "%s: %s%s%s at %s, %d thread(s)%s", h->id, t->arm[0].name,
                  t->narms > 1 ? " vs " : "", t->narms > 1 ? t->arm[1].name : "", hr->shape, t->arm[0].threads,
@@ -1269,7 +1365,9 @@ int fk_check_run(struct fk_ctx *c, const struct fk_hypo *h, int nh, struct fk_ru
     memset(&q, 0, sizeof q);
     run->tq = &q;
     judge_all(c, run, h, nh);
-    run_replicates(c, &q);
+    pack_cache_open(c);
+    run_replicates(c, run, &q);
+    pack_cache_close(c);
     run->nh = 0;
     run->guard_unmatched = 0;  /* counted again by the second pass */
     q.replay = 1;

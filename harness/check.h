@@ -35,6 +35,8 @@ struct fk_ctx {
     uint64_t cpu;
     char oracle_dir[512];
     char results_dir[512];   /* results/<machine> */
+    char pack_cache[512];    /* during the timed replicates: a private folder of slow pack() outputs
+                              * (fk_inst_init_cached), removed at the end; "" = none */
     char machine[128];
     char cpu_model[128];
     char python[256];        /* interpreter with NumPy for oracle/gen.py */
@@ -131,6 +133,11 @@ struct fk_run {
     int guard_unmatched;      /* guards whose subject matches no kernel built for this architecture */
     int edge_checked;         /* edge and random shapes the gate checked */
     unsigned long long shape_seed;  /* seed of the gate's random shapes */
+    /* where the timing went: comparisons (measured, and judged from another
+     * hypothesis's identical measurement), replicates run, their wall
+     * seconds and of those set-up, calibration + first check, sampling */
+    int timed_jobs, timed_shared, timed_reps;
+    double timed_wall_s, timed_phase_s[3];
 };
 
 /* The plugin's cost() for (kernel, shape), from the sandboxed correctness

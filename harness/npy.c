@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -222,7 +223,7 @@ static uint32_t le_u32(const unsigned char *b, int n)
 
 /* Body of fk_npy_read; f is open.  *a is filled, a->data owned by caller
  * on success and on failure alike (the caller frees it). */
-static int npy_read_file(FILE *f, const char *path, struct fk_npy *a, struct fk_err *e)
+static int npy_read_file(FILE *f, const char *path, struct fk_npy *a, int map, struct fk_err *e)
 {
     unsigned char pre[12];
     size_t got = fread(pre, 1, 10, f);
@@ -277,7 +278,8 @@ static int npy_read_file(FILE *f, const char *path, struct fk_npy *a, struct fk_
     /* Check the size before allocating, so a corrupt shape cannot ask for
      * terabytes; non-regular files are checked by the reads below. */
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+    int regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (regular) {
         long long have = (long long)st.st_size - data_off;
         if (have < (long long)data_bytes)
             return fk_fail(e, "%s: truncated data: shape needs %zu bytes of %s, file has %lld",
@@ -285,6 +287,16 @@ static int npy_read_file(FILE *f, const char *path, struct fk_npy *a, struct fk_
         if (have > (long long)data_bytes)
             return fk_fail(e, "%s: %lld trailing bytes after %zu bytes of data: file must end "
                            "with the array", path, have - (long long)data_bytes, data_bytes);
+    }
+    if (map && regular && data_off % NPY_ALIGN == 0 && data_bytes > 0) {
+        size_t len = (size_t)data_off + data_bytes;
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+        if (m != MAP_FAILED) {
+            a->map = m;
+            a->map_bytes = len;
+            a->data = (char *)m + data_off;
+            return 0;
+        }
     }
     a->data = fk_alloc(data_bytes);
     if (!a->data)
@@ -300,7 +312,7 @@ static int npy_read_file(FILE *f, const char *path, struct fk_npy *a, struct fk_
     return 0;
 }
 
-int fk_npy_read(const char *path, struct fk_npy *out, struct fk_err *e)
+static int npy_open(const char *path, struct fk_npy *out, int map, struct fk_err *e)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -311,16 +323,29 @@ int fk_npy_read(const char *path, struct fk_npy *out, struct fk_err *e)
         fclose(f);
         return fk_fail(e, "%s: cannot read: is a directory, expected a .npy file", path);
     }
-    int rc = npy_read_file(f, path, out, e);
+    int rc = npy_read_file(f, path, out, map, e);
     fclose(f);
     if (rc)
         fk_npy_free(out);
     return rc;
 }
 
+int fk_npy_read(const char *path, struct fk_npy *out, struct fk_err *e)
+{
+    return npy_open(path, out, 0, e);
+}
+
+int fk_npy_map(const char *path, struct fk_npy *out, struct fk_err *e)
+{
+    return npy_open(path, out, 1, e);
+}
+
 void fk_npy_free(struct fk_npy *a)
 {
-    fk_free(a->data);
+    if (a->map)
+        munmap(a->map, a->map_bytes);
+    else
+        fk_free(a->data);
     memset(a, 0, sizeof *a);
 }
 

@@ -16,7 +16,9 @@ struct fk_npy {
     int ndim;                        /* 0..FK_NPY_MAXDIM */
     int64_t shape[FK_NPY_MAXDIM];
     int64_t count;                   /* product of shape (1 for ndim 0) */
-    void *data;                      /* count * elem_bytes, 64-byte aligned (fk_alloc) */
+    void *data;                      /* count * elem_bytes, 64-byte aligned (fk_alloc, or in map) */
+    void *map;                       /* fk_npy_map: the read-only mapping data lies in (NULL: fk_alloc) */
+    size_t map_bytes;
 };
 
 /* Reads path.  Rejects (naming the file and the rule): bad magic, unknown
@@ -24,6 +26,12 @@ struct fk_npy {
  * big-endian, ndim > FK_NPY_MAXDIM, negative dims, truncated data, trailing
  * bytes. */
 int fk_npy_read(const char *path, struct fk_npy *out, struct fk_err *e);
+
+/* As fk_npy_read, with the same checks, but the data is the file's own
+ * pages mapped read-only (no copy; a write to them faults) when the file is
+ * regular and its data offset is 64-byte aligned (every file fk_npy_write
+ * and NumPy write); otherwise read as fk_npy_read does. */
+int fk_npy_map(const char *path, struct fk_npy *out, struct fk_err *e);
 
 /* Writes atomically (temp + rename).  descr as above. */
 int fk_npy_write(const char *path, const char *descr, int ndim, const int64_t *shape,

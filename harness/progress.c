@@ -233,6 +233,18 @@ void fk_summary_print(FILE *f, const struct fk_run *run, double wall_s, int colo
             color && run->guard_falsified ? col[1] : "", run->guard_falsified,
             color && run->guard_falsified ? "\033[0m" : "", color && run->kernel_failures ? col[1] : "",
             run->kernel_failures, color && run->kernel_failures ? "\033[0m" : "", wall);
+    if (run->timed_jobs) {
+        char tw[32];
+        fk_fmt_duration(tw, sizeof tw, run->timed_wall_s);
+        double w = run->timed_wall_s > 0 ? run->timed_wall_s : 1;
+        fprintf(f, "  timing: %d comparisons", run->timed_jobs);
+        if (run->timed_shared)
+            fprintf(f, " (+%d judged from an identical one)", run->timed_shared);
+        double rest = w - run->timed_phase_s[0] - run->timed_phase_s[1] - run->timed_phase_s[2];
+        fprintf(f, ", %d replicates, %s: set-up %.0f%%, calibration and first check %.0f%%, sampling %.0f%%, "
+                "last check and exit %.0f%%\n", run->timed_reps, tw, 100 * run->timed_phase_s[0] / w,
+                100 * run->timed_phase_s[1] / w, 100 * run->timed_phase_s[2] / w, 100 * (rest > 0 ? rest : 0) / w);
+    }
     if (nkeys)
         fprintf(f, "  UNTESTABLE by reason:\n");
     for (int j = 0; j < nkeys; j++)

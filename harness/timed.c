@@ -103,7 +103,11 @@ static int setup_arm(struct child *ch, int s, struct fk_err *e)
         if (fk_case_load(&la->cs, t->c->oracle_dir, k->op, &t->shape, t->c->seed, k->weights, k->acts, e) != 0)
             return -1;
         la->has_case = 1;
-        if (fk_inst_init(&la->in, k, &la->cs, e) != 0)
+        char cache[1024] = "";
+        if (t->c->pack_cache[0])
+            snprintf(cache, sizeof cache, "%s/%s-%lldx%lldx%lld-s%u.packed", t->c->pack_cache, k->name,
+                     (long long)t->shape.rows, (long long)t->shape.cols, (long long)t->shape.batch, t->c->seed);
+        if (fk_inst_init_cached(&la->in, k, &la->cs, cache[0] ? cache : NULL, e) != 0)
             return -1;
         la->has_inst = 1;
         if (fk_exec_init(&la->ex, &la->in, ch->pool, a->threads, a->cache, t->llc_bytes, e) != 0)
@@ -221,7 +225,9 @@ struct rep_job {
     int replicate;
 };
 
-static void send_clock(int fd, const char *arm, double res_ns, double overhead_ns, double mhz)
+/* phases: seconds of set-up, of calibration and the first check, of
+ * sampling (the closing message only; NULL at the start) */
+static void send_clock(int fd, const char *arm, double res_ns, double overhead_ns, double mhz, const double *phases)
 {
     struct fk_msg m;
     memset(&m, 0, sizeof m);
@@ -230,6 +236,8 @@ static void send_clock(int fd, const char *arm, double res_ns, double overhead_n
     m.v[0] = res_ns;
     m.v[1] = overhead_ns;
     m.v[2] = mhz;
+    for (int i = 0; i < 3 && phases; i++)
+        m.v[3 + i] = phases[i];
     fk_send(fd, &m);
 }
 
@@ -271,7 +279,8 @@ static int timed_child(void *vctx, int fd)
     volatile char *spacer = malloc(spacer_bytes);
     if (spacer)
         spacer[spacer_bytes - 1] = 1;
-    send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz());
+    uint64_t t_setup = fk_now_ns();
+    send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz(), NULL);
     fk_shape_format(&t->shape, ch.what, sizeof ch.what);
     struct fk_err e;
     int maxt = 1;
@@ -289,6 +298,7 @@ static int timed_child(void *vctx, int fd)
             return -1;
         }
     }
+    uint64_t t_calib = fk_now_ns();
     /* warm-up and batch size per arm (>= 1 ms and >= 20 timer ticks) */
     for (int s = 0; s < t->narms; s++) {
         fk_send_begin(fd, t->arm[s].name, ch.what);
@@ -320,7 +330,9 @@ static int timed_child(void *vctx, int fd)
                 break;
         }
     }
-    send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz());
+    double phases[3] = {(double)(t_calib - t_setup) * 1e-9, (double)(ch.t0 - t_calib) * 1e-9,
+                        (double)(fk_now_ns() - ch.t0) * 1e-9};
+    send_clock(fd, t->arm[0].name, fk_timer_res_measured_ns(), fk_call_overhead_ns(), fk_cpu_mhz(), phases);
     verify_arms(&ch, "last");
     teardown(&ch);
     free((void *)spacer);
@@ -364,6 +376,7 @@ int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out
     if (fk_sandbox_deadline(timed_child, &job, 0, fk_job_deadline(0, 2.0 * t->budget_s + 120.0, 0), &jo, e) != 0)
         return -1;
     out->runs++;
+    out->wall_s += jo.elapsed_s;
     int cap = 0;
     for (int i = 0; i < jo.n; i++)
         if (jo.m[i].type == FK_MSG_SAMPLE && jo.m[i].i[0] + 1 > cap)
@@ -388,6 +401,8 @@ int fk_timed_replicate(const struct fk_timed *t, int r, struct fk_timed_out *out
             res = m->v[0] > res ? m->v[0] : res;
             over = m->v[1] > over ? m->v[1] : over;
             mhz[nclock++] = m->v[2];
+            for (int p = 0; p < 3; p++)
+                out->phase_s[p] += m->v[3 + p];
         }
     }
     int n = 0;  /* complete pairs only */

@@ -65,6 +65,8 @@ struct fk_timed_out {
     double mhz_drift;              /* |end - start| / start of the CPU clock; NaN: unreadable */
     int discarded;                 /* replicates whose sample set broke a sanity bound */
     char discard_why[200];
+    double wall_s;                 /* replicates' wall time, summed (as the parent saw it) */
+    double phase_s[3];             /* of which set-up, calibration + first check, sampling */
     int crashed;
     int wrong_arm;                 /* -1, or the arm whose timed outputs or inputs failed fk_exec_verify */
     char reason[600];

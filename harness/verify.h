@@ -105,6 +105,17 @@ int fk_inst_init(struct fk_inst *in, const struct fk_kernel *k, const struct fk_
  * so a fault or hang in it is reported as that call. */
 int fk_inst_init_guarded(struct fk_inst *in, const struct fk_kernel *k, const struct fk_case *c,
                          enum fk_guard_mode mode, int fd, struct fk_err *e);
+
+/* As fk_inst_init, for timing: when cache names a file and the plugin has
+ * no release() (its packed weights are plain bytes), the packed weights are
+ * read from that file if it holds exactly packed_size() bytes, instead of
+ * calling pack(); otherwise pack() runs, and if it took longer than
+ * FK_PACK_CACHE_MIN_S its output is written there for the next replicate.
+ * Each replicate still gets its own fresh allocation; the gate never uses
+ * this (it checks pack() itself, guarded). */
+#define FK_PACK_CACHE_MIN_S 0.25
+int fk_inst_init_cached(struct fk_inst *in, const struct fk_kernel *k, const struct fk_case *c, const char *cache,
+                        struct fk_err *e);
 void fk_inst_free(struct fk_inst *in);
 /* One single-threaded call: prepare, then run over all rows. */
 void fk_inst_call(const struct fk_inst *in);

@@ -306,6 +306,110 @@ static inline float fk__q4_k_fit(const float *x, const float *w, uint8_t *L, flo
     return scale;
 }
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+static inline __m256i fk__nearest_int8(__m256 f)  /* fk__nearest_int in 8 lanes, exactly */
+{
+    __m256 v = _mm256_add_ps(f, _mm256_set1_ps(12582912.0f));
+    return _mm256_sub_epi32(_mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x007fffff)),
+                            _mm256_set1_epi32(0x00400000));
+}
+
+static inline __m256 fk__sel8(__m256 a, __m256 b, __m256 mask)  /* mask ? b : a */
+{
+    return _mm256_blendv_ps(a, b, mask);
+}
+
+/* The weights and fk__q4_k_fit of the 8 sub-blocks of one Q4_K
+ * super-block at once, lane j = sub-block j.  Every lane performs the
+ * scalar code's f32 operations in the scalar code's order (vector ops are
+ * never fused), and a branch becomes a per-lane select, so scales, mins
+ * and L are bit-identical to the scalar path (the gate checks every Q4_K
+ * pack byte for byte against the NumPy oracle).  ~5x faster: pack()
+ * quantizes the weights of every Q4_K plugin, 65 M at 32000x2048. */
+static inline void fk__q4_k_fit8(const float *xb, uint8_t *L, float *scales, float *mins)
+{
+    enum { n = 32, nmax = 15, nstep = 20 };
+    const float rmin = -1.0f, rdelta = 0.1f;
+    const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
+    const __m256i lo = _mm256_setzero_si256(), hi = _mm256_set1_epi32(nmax);
+    const __m256i idx = _mm256_setr_epi32(0, 32, 64, 96, 128, 160, 192, 224);
+    __m256 x[n], w[n], best_l[n], aux[n];
+    __m256 sum_x2 = zero;
+    for (int i = 0; i < n; i++) {
+        x[i] = _mm256_i32gather_ps(xb + i, idx, 4);
+        sum_x2 = _mm256_add_ps(sum_x2, _mm256_mul_ps(x[i], x[i]));
+    }
+    const __m256 av_x = _mm256_sqrt_ps(_mm256_div_ps(sum_x2, _mm256_set1_ps(32.0f)));
+    for (int i = 0; i < n; i++)
+        w[i] = _mm256_add_ps(av_x, _mm256_andnot_ps(sign, x[i]));
+    __m256 min = x[0], max = x[0], sum_w = w[0];
+    __m256 sum_x = _mm256_mul_ps(sum_w, x[0]);
+    for (int i = 1; i < n; i++) {
+        min = _mm256_min_ps(x[i], min);  /* x < min ? x : min */
+        max = _mm256_max_ps(x[i], max);  /* x > max ? x : max */
+        sum_w = _mm256_add_ps(sum_w, w[i]);
+        sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(w[i], x[i]));
+    }
+    min = fk__sel8(min, zero, _mm256_cmp_ps(min, zero, _CMP_GT_OQ));
+    const __m256 flat = _mm256_cmp_ps(max, min, _CMP_EQ_OQ);  /* these lanes return early */
+    __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)nmax), _mm256_sub_ps(max, min));
+    __m256 scale = _mm256_div_ps(_mm256_set1_ps(1.0f), iscale);
+    __m256 best_error = zero;
+    for (int i = 0; i < n; i++) {
+        __m256i l = fk__nearest_int8(_mm256_mul_ps(iscale, _mm256_sub_ps(x[i], min)));
+        best_l[i] = _mm256_cvtepi32_ps(_mm256_min_epi32(_mm256_max_epi32(l, lo), hi));
+        __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(scale, best_l[i]), min), x[i]);
+        best_error = _mm256_add_ps(best_error, _mm256_mul_ps(w[i], _mm256_mul_ps(diff, diff)));
+    }
+    for (int is = 0; is <= nstep; is++) {
+        /* min is the best fit's so far, as in the scalar code (and ggml) */
+        iscale = _mm256_div_ps(_mm256_set1_ps(rmin + rdelta * (float)is + (float)nmax), _mm256_sub_ps(max, min));
+        __m256 sum_l = zero, sum_l2 = zero, sum_xl = zero;
+        for (int i = 0; i < n; i++) {
+            __m256i l = fk__nearest_int8(_mm256_mul_ps(iscale, _mm256_sub_ps(x[i], min)));
+            aux[i] = _mm256_cvtepi32_ps(_mm256_min_epi32(_mm256_max_epi32(l, lo), hi));
+            __m256 wl = _mm256_mul_ps(w[i], aux[i]);
+            sum_l = _mm256_add_ps(sum_l, wl);
+            sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, aux[i]));
+            sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, x[i]));
+        }
+        __m256 D = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
+        __m256 ok = _mm256_cmp_ps(D, zero, _CMP_GT_OQ);
+        __m256 this_scale =
+            _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)), D);
+        __m256 this_min =
+            _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)), D);
+        __m256 pos = _mm256_cmp_ps(this_min, zero, _CMP_GT_OQ);
+        this_min = fk__sel8(this_min, zero, pos);
+        this_scale = fk__sel8(this_scale, _mm256_div_ps(sum_xl, sum_l2), pos);
+        __m256 cur_error = zero;
+        for (int i = 0; i < n; i++) {
+            __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale, aux[i]), this_min), x[i]);
+            cur_error = _mm256_add_ps(cur_error, _mm256_mul_ps(w[i], _mm256_mul_ps(diff, diff)));
+        }
+        __m256 better = _mm256_and_ps(ok, _mm256_cmp_ps(cur_error, best_error, _CMP_LT_OQ));
+        if (_mm256_movemask_ps(better) == 0)
+            continue;
+        for (int i = 0; i < n; i++)
+            best_l[i] = fk__sel8(best_l[i], aux[i], better);
+        best_error = fk__sel8(best_error, cur_error, better);
+        scale = fk__sel8(scale, this_scale, better);
+        min = fk__sel8(min, this_min, better);
+    }
+    scale = fk__sel8(scale, zero, flat);
+    _mm256_storeu_ps(scales, scale);
+    _mm256_storeu_ps(mins, _mm256_xor_ps(min, sign));  /* -min */
+    for (int i = 0; i < n; i++) {
+        float l8[8];
+        _mm256_storeu_ps(l8, fk__sel8(best_l[i], zero, flat));
+        for (int j = 0; j < 8; j++)
+            L[32 * j + i] = (uint8_t)l8[j];
+    }
+}
+#endif
+
 /* x: (k) f32, k a multiple of 256 -> y: (k/256) blocks (ggml quantize_row_q4_K_ref). */
 static inline void fk_quantize_row_q4_k_ref(const float *x, fk_block_q4_k *y, int64_t k)
 {
@@ -314,6 +418,10 @@ static inline void fk_quantize_row_q4_k_ref(const float *x, fk_block_q4_k *y, in
         uint8_t L[256];
         float scales[8], mins[8], weights[32];
         float max_scale = 0, max_min = 0;
+#if defined(__AVX2__)
+        (void)weights;
+        fk__q4_k_fit8(xb, L, scales, mins);
+#else
         for (int j = 0; j < 8; j++) {
             const float *xs = xb + 32 * j;
             float sum_x2 = 0;
@@ -323,6 +431,9 @@ static inline void fk_quantize_row_q4_k_ref(const float *x, fk_block_q4_k *y, in
             for (int l = 0; l < 32; l++)
                 weights[l] = av_x + fabsf(xs[l]);
             scales[j] = fk__q4_k_fit(xs, weights, L + 32 * j, &mins[j]);
+        }
+#endif
+        for (int j = 0; j < 8; j++) {
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
