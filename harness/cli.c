@@ -130,8 +130,6 @@ void fk_cli_usage(FILE *f, const struct fk_verb *v)
         const char *help = fk_optdefs[o].help;
         if (o == FK_OPT_FORMAT && strcmp(v->name, "bench") == 0)
             help = "output on stdout: table (default), csv, json, md, gbench-json (Google Benchmark)";
-        if (o == FK_OPT_FORMAT && strcmp(v->name, "compare") == 0)
-            help = "output on stdout: table (the only format compare writes so far)";
         fprintf(f, "  %-24s %s\n", head, help);
     }
     fputc('\n', f);
