@@ -35,6 +35,8 @@ int fk_oracle_ensure(const struct fk_ctx *c, char **specs, int nspecs, struct fk
     argv[a++] = (char *)c->oracle_script;
     argv[a++] = "--out";
     argv[a++] = (char *)c->oracle_dir;
+    if (c->quiet)   /* --quiet: no line per case written */
+        argv[a++] = "--quiet";
     for (int i = 0; i < nspecs; i++)
         argv[a++] = specs[i];
     argv[a] = NULL;
