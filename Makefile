@@ -125,6 +125,13 @@ $(BUILD)/obj/%.o: harness/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(HARNESS_CFLAGS) $(PROBE_FLAGS_$*) -c $< -o $@
 
+# The commit the objects that print it were built from, rewritten only when
+# it changes: --version and results' git_commit never name a stale commit.
+$(BUILD)/git-commit: git-commit-stamp
+	@mkdir -p $(@D); echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
+$(patsubst %,$(BUILD)/obj/%.o,main report decode_run decode_hypo): $(BUILD)/git-commit
+.PHONY: git-commit-stamp
+
 # The machine-ceiling probes are the only harness files built with ISA
 # flags; the harness calls them only after checking the CPU (harness/probe.h).
 PROBE_FLAGS_probe_avx2   = -mavx2 -mfma

@@ -36,10 +36,14 @@ int fk_oracle_ensure(const struct fk_ctx *c, char **specs, int nspecs, struct fk
     argv[a++] = (char *)c->oracle_script;
     argv[a++] = "--out";
     argv[a++] = (char *)c->oracle_dir;
+    if (c->quiet)   /* --quiet: no line per case written */
+        argv[a++] = "--quiet";
     for (int i = 0; i < nspecs; i++)
         argv[a++] = specs[i];
     argv[a] = NULL;
     fflush(stdout);
+    if (c->progress)   /* its "oracle: wrote" lines start on a clean line */
+        fk_progress_hold(c->progress);
     pid_t pid;
     int rc = posix_spawn(&pid, c->python, NULL, NULL, argv, environ);
     free(argv);
@@ -409,9 +413,15 @@ static int run_edge_checks(struct fk_ctx *c, struct fk_run *run, struct fk_err *
         }
         ne++;
     }
-    if (!c->quiet)
-        fprintf(stderr, "edge shapes of the gate (cols residues, row_block remainders, a large row index, "
-                        "%d random from shape seed %llu): %d kernels\n", FK_GATE_RANDOM_SHAPES, run->shape_seed, ne);
+    if (!c->quiet) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "edge shapes of the gate (cols residues, row_block remainders, a large row index, "
+                 "%d random from shape seed %llu): %d kernels", FK_GATE_RANDOM_SHAPES, run->shape_seed, ne);
+        if (c->progress)
+            fk_progress_note(c->progress, msg);   /* not torn by the live line */
+        else
+            fprintf(stderr, "%s\n", msg);
+    }
     if (fk_oracle_ensure(c, specs, nspecs, e) != 0) {
         rc = -1;
         goto done;

@@ -14,7 +14,7 @@ const struct fk_optdef fk_optdefs[FK_OPT_COUNT] = {
     [FK_OPT_MACHINE] = {"machine", "NAME", "machine name for results (env FALSIFY_MACHINE; default from the CPU)"},
     [FK_OPT_PYTHON] = {"python", "PATH", "Python 3 with NumPy for the oracle (env FALSIFY_PYTHON; default /usr/bin/python3)"},
     [FK_OPT_SEED] = {"seed", "N", "oracle case seed: the inputs every kernel is checked on (default 1)"},
-    [FK_OPT_ORDER_SEED] = {"order-seed", "N", "seed of the randomized sample order (default: drawn, printed and recorded)"},
+    [FK_OPT_ORDER_SEED] = {"order-seed", "N", "seed of the randomized sample order and the gate's random shapes (default: drawn, printed, recorded)"},
     [FK_OPT_QUIET] = {"quiet", NULL, "no progress on stderr"},
     [FK_OPT_FORMAT] = {"format", "FMT", "output on stdout: table (default), csv, json, md"},
     [FK_OPT_COLOR] = {"color", "WHEN", "colour verdicts: auto (default; off with NO_COLOR or when piped), always, never"},
@@ -130,8 +130,6 @@ void fk_cli_usage(FILE *f, const struct fk_verb *v)
         const char *help = fk_optdefs[o].help;
         if (o == FK_OPT_FORMAT && strcmp(v->name, "bench") == 0)
             help = "output on stdout: table (default), csv, json, md, gbench-json (Google Benchmark)";
-        if (o == FK_OPT_FORMAT && strcmp(v->name, "compare") == 0)
-            help = "output on stdout: table (the only format compare writes so far)";
         fprintf(f, "  %-24s %s\n", head, help);
     }
     fputc('\n', f);

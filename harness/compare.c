@@ -33,6 +33,7 @@
  * The strength changed if the interval excludes 1; otherwise the figures
  * agree within their intervals. */
 #include "compare.h"
+#include "output.h"
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -478,36 +479,55 @@ static double numv(const struct csv *t, int r, const char *col)
 
 static int is_agg(const struct csv *t, int r) { return !strcmp(cell(t, r, "aggregate"), "yes"); }
 
+static const char *const IDENT[] = {"vendor", "family", "model", "stepping", "microarch", "microcode", NULL};
+
+/* A machine's provenance: each field from the first of its files that has
+ * it (the run's date before the ceilings'). */
+struct minfo {
+    const char *cpu, *date, *git;
+    const char *ident[6];
+    char id[512];   /* " vendor=... family=..." */
+};
+
+static void machine_info(const struct machine *m, struct minfo *in)
+{
+    const struct csv *src[] = {&m->h, &m->k, &m->m};
+    memset(in, 0, sizeof *in);
+    in->cpu = in->date = in->git = "";
+    for (int s = 0; s < 3; s++) {
+        if (!src[s]->nrow)
+            continue;
+        if (!*in->cpu)
+            in->cpu = cell(src[s], 0, "cpu_model");
+        if (!*in->date)
+            in->date = cell(src[s], 0, "date");
+        if (!*in->git)
+            in->git = cell(src[s], 0, "git_commit");
+    }
+    for (int k = 0; IDENT[k]; k++) {
+        in->ident[k] = "";
+        for (int s = 0; s < 3; s++)
+            if (src[s]->nrow && *cell(src[s], 0, IDENT[k])) {
+                in->ident[k] = cell(src[s], 0, IDENT[k]);
+                if (strlen(in->id) + 64 < sizeof in->id)
+                    snprintf(in->id + strlen(in->id), sizeof in->id - strlen(in->id), " %s=%.40s", IDENT[k],
+                             in->ident[k]);
+                break;
+            }
+    }
+}
+
 static void print_machines(const struct machine *ms, int n, FILE *out)
 {
-    static const char *const ident[] = {"vendor", "family", "model", "stepping", "microarch", "microcode", NULL};
     fprintf(out, "falsify compare: %d machine%s; ratios are against the first machine that has the row\n", n,
             n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
         const struct machine *m = &ms[i];
-        const struct csv *src[] = {&m->h, &m->k, &m->m}; /* the run's date before the ceilings' */
-        const char *cpu = "", *date = "", *git = "";
-        char id[512] = "";
-        for (int s = 0; s < 3; s++) {
-            if (!src[s]->nrow)
-                continue;
-            if (!*cpu)
-                cpu = cell(src[s], 0, "cpu_model");
-            if (!*date)
-                date = cell(src[s], 0, "date");
-            if (!*git)
-                git = cell(src[s], 0, "git_commit");
-        }
-        for (const char *const *k = ident; *k; k++) /* each from the first file that has it */
-            for (int s = 0; s < 3; s++)
-                if (src[s]->nrow && *cell(src[s], 0, *k)) {
-                    if (strlen(id) + 64 < sizeof id)
-                        snprintf(id + strlen(id), sizeof id - strlen(id), " %s=%.40s", *k, cell(src[s], 0, *k));
-                    break;
-                }
-        fprintf(out, "  M%-2d %-32s %s%s%s  run %s  commit %s  (%s%s%s)\n", i + 1, m->name, *cpu ? cpu : "?",
-                *id ? ";" : "", id, *date ? date : "?", *git ? git : "?", m->m.nrow ? "machine.csv " : "",
-                m->h.nrow ? "hypotheses.csv " : "", m->k.nrow ? "kernels.csv" : "");
+        struct minfo in;
+        machine_info(m, &in);
+        fprintf(out, "  M%-2d %-32s %s%s%s  run %s  commit %s  (%s%s%s)\n", i + 1, m->name, *in.cpu ? in.cpu : "?",
+                *in.id ? ";" : "", in.id, *in.date ? in.date : "?", *in.git ? in.git : "?",
+                m->m.nrow ? "machine.csv " : "", m->h.nrow ? "hypotheses.csv " : "", m->k.nrow ? "kernels.csv" : "");
     }
 }
 
@@ -625,7 +645,8 @@ static int ceiling_key(const struct csv *t, int r, const void *ctx, char *key, s
     return !strcmp(k, "read_ceiling") || !strncmp(k, "peak_", 5);
 }
 
-static int print_ceilings(const struct machine *ms, int n, FILE *out)
+/* The ceiling rows of every machine, keyed and in print order. */
+static int sorted_ceilings(const struct machine *ms, int n, struct keyed **out, int *nout)
 {
     struct keyed *ks;
     int nk;
@@ -644,6 +665,17 @@ static int print_ceilings(const struct machine *ms, int n, FILE *out)
     }
     if (nk > 1)  /* qsort(NULL, 0, ...) is undefined: no ceilings at all (found by fuzz_compare) */
         qsort(ks, (size_t)nk, sizeof *ks, by_sort);
+    *out = ks;
+    *nout = nk;
+    return 0;
+}
+
+static int print_ceilings(const struct machine *ms, int n, FILE *out)
+{
+    struct keyed *ks;
+    int nk;
+    if (sorted_ceilings(ms, n, &ks, &nk))
+        return -1;
     fprintf(out, "\n== measured ceilings (machine.csv: read GB/s per level, peak GFLOP/s or GOP/s)\n");
     fprintf(out, "%-12s %-12s %3s", "kind", "name", "T");
     print_header_cols(out, n, 10);
@@ -665,9 +697,11 @@ static const char *const VERDICTS[] = {"SUPPORTED", "FALSIFIED", "INCONCLUSIVE",
 
 /* The verdicts of every aggregate row of one hypothesis id on one machine:
  * "SUPPORTED" (one row), "SUPPORTED x3" (all alike), "2S 1F" (mixed), "-". */
-static unsigned cell_verdicts(const struct csv *t, const char *id, char *b, size_t n)
+static unsigned cell_verdicts(const struct csv *t, const char *id, char *b, size_t n, int count[5])
 {
-    int count[5] = {0}, total = 0;
+    int total = 0;
+    for (int i = 0; i < 5; i++)
+        count[i] = 0;
     unsigned set = 0;
     for (int r = 0; r < t->nrow; r++) {
         if (!is_agg(t, r) || strcmp(cell(t, r, "id"), id))
@@ -729,7 +763,8 @@ static int print_matrix(const struct machine *ms, int n, FILE *out)
         fprintf(out, "%-32s %-5s", ks[i].key, role);
         for (int j = 0; j < n; j++) {
             char b[64];
-            unsigned s = cell_verdicts(&ms[j].h, ks[i].key, b, sizeof b);
+            int count[5];
+            unsigned s = cell_verdicts(&ms[j].h, ks[i].key, b, sizeof b, count);
             fprintf(out, " %-16s", b);
             if (s && seen && s != first)
                 differs = 1;
@@ -777,7 +812,8 @@ static int kernel_key(const struct csv *t, int r, const void *ctx, char *key, si
     return timed(t, r);
 }
 
-static int print_throughput(const struct machine *ms, int n, FILE *out)
+/* The timed kernel rows of every machine, keyed and in print order. */
+static int sorted_kernels(const struct machine *ms, int n, struct keyed **out, int *nout)
 {
     struct keyed *ks;
     int nk;
@@ -804,6 +840,27 @@ static int print_throughput(const struct machine *ms, int n, FILE *out)
                 ks[k] = x;
             }
         }
+    *out = ks;
+    *nout = nk;
+    return 0;
+}
+
+/* GOP/s of kernels.csv row r with its interval: ops per call = g * med, so
+ * the interval of the time maps to GOP/s reversed. */
+static void kernel_gops(const struct csv *t, int r, double *g, double *lo, double *hi)
+{
+    double med = numv(t, r, "median_ns"), tl = numv(t, r, "ci_lo_ns"), th = numv(t, r, "ci_hi_ns");
+    *g = numv(t, r, "gops_per_s");
+    *lo = th > 0 ? *g * med / th : NAN;
+    *hi = tl > 0 ? *g * med / tl : NAN;
+}
+
+static int print_throughput(const struct machine *ms, int n, FILE *out)
+{
+    struct keyed *ks;
+    int nk;
+    if (sorted_kernels(ms, n, &ks, &nk))
+        return -1;
     fprintf(out, "\n== throughput per kernel (kernels.csv: GOP/s at the median time [95%% interval])\n");
     fprintf(out, "%-26s %-16s %3s %-4s", "kernel", "shape", "T", "mode");
     print_header_cols(out, n, 22);
@@ -813,11 +870,9 @@ static int print_throughput(const struct machine *ms, int n, FILE *out)
             char b[96] = "-";
             int r = ks[i].row[j];
             if (r >= 0) {
-                const struct csv *t = &ms[j].k;
-                double g = numv(t, r, "gops_per_s"), med = numv(t, r, "median_ns");
-                double lo = numv(t, r, "ci_lo_ns"), hi = numv(t, r, "ci_hi_ns");
-                /* ops per call = g * med; the interval of the time maps to GOP/s reversed */
-                with_ci(g, hi > 0 ? g * med / hi : NAN, lo > 0 ? g * med / lo : NAN, b, sizeof b);
+                double g, lo, hi;
+                kernel_gops(&ms[j].k, r, &g, &lo, &hi);
+                with_ci(g, lo, hi, b, sizeof b);
             }
             fprintf(out, " %-22s", b);
         }
@@ -855,28 +910,89 @@ static int block_key(const struct csv *t, int r, const void *ctx, char *key, siz
     return 1;
 }
 
-static int print_speedups(const struct machine *ms, int n, FILE *out)
+/* The speedup rows, one block per claim group (id, threads, cache) and,
+ * where a machine has several rows in the group, per kernel. */
+static int speedup_blocks(const struct machine *ms, int n, struct keyed **bs, int *nb)
 {
-    struct keyed *gs, *bs;
-    int ng, nb;
+    struct keyed *gs;
+    int ng;
     if (collect(ms, n, T_HYPS, group_key, NULL, 1, &gs, &ng))
         return -1;
     struct groups ctx = {gs, ng, n};
-    int rc = collect(ms, n, T_HYPS, block_key, &ctx, 0, &bs, &nb);
+    int rc = collect(ms, n, T_HYPS, block_key, &ctx, 0, bs, nb);
     keyed_free(gs, ng);
-    if (rc)
+    return rc;
+}
+
+/* The first machine with a row in block b: the reference of its ratios. */
+static int block_ref(const struct keyed *b, int n)
+{
+    for (int j = 0; j < n; j++)
+        if (b->row[j] >= 0)
+            return j;
+    return -1;
+}
+
+enum cmp_state { CMP_REF, CMP_NOFIG, CMP_NOREF, CMP_NOCI, CMP_DONE };
+
+/* Machine j's speedup figure in block b and its ratio to machine ref's. */
+struct cmp {
+    double f, lo, hi, ratio, rl, rh;
+    enum cmp_state st;
+};
+
+static struct cmp speedup_cmp(const struct machine *ms, const struct keyed *b, int j, int ref)
+{
+    struct cmp c;
+    const struct csv *t = &ms[j].h;
+    int r = b->row[j];
+    c.f = numv(t, r, "figure");
+    c.lo = numv(t, r, "ci_lo");
+    c.hi = numv(t, r, "ci_hi");
+    c.ratio = c.rl = c.rh = NAN;
+    c.st = CMP_REF;
+    if (j == ref)
+        return c;
+    const struct csv *a = &ms[ref].h;
+    int ra = b->row[ref];
+    double fa = numv(a, ra, "figure"), la = numv(a, ra, "ci_lo"), ha = numv(a, ra, "ci_hi");
+    if (!(c.f > 0)) {
+        c.st = CMP_NOFIG; /* nothing to compare: the verdict says why */
+        return c;
+    }
+    if (!(fa > 0)) {
+        c.st = CMP_NOREF;
+        return c;
+    }
+    c.ratio = c.f / fa;
+    if (!(c.lo > 0 && c.hi > 0 && la > 0 && ha > 0)) {
+        c.st = CMP_NOCI;
+        return c;
+    }
+    c.rl = c.lo / ha;
+    c.rh = c.hi / la;
+    c.st = CMP_DONE;
+    return c;
+}
+
+/* "stronger", "weaker" or "same": the ratio's interval against 1. */
+static const char *strength(const struct cmp *c)
+{
+    return c->rl > 1 ? "stronger" : c->rh < 1 ? "weaker" : "same";
+}
+
+static int print_speedups(const struct machine *ms, int n, FILE *out)
+{
+    struct keyed *bs;
+    int nb;
+    if (speedup_blocks(ms, n, &bs, &nb))
         return -1;
     fprintf(out, "\n== speedup claims: figure [interval] per machine; ratio to the first machine with the row,\n"
                  "   interval [lo_b/hi_a, hi_b/lo_a] (>= 90%% coverage from the two 95%% intervals, Bonferroni)\n");
     int nchanged = 0, ncompared = 0;
     for (int i = 0; i < nb; i++) {
-        int ref = -1;
-        const char *thr = "";
-        for (int j = 0; j < n && ref < 0; j++)
-            if (bs[i].row[j] >= 0) {
-                ref = j;
-                thr = cell(&ms[j].h, bs[i].row[j], "threshold");
-            }
+        int ref = block_ref(&bs[i], n);
+        const char *thr = cell(&ms[ref].h, bs[i].row[ref], "threshold");
         char gkey[512];
         snprintf(gkey, sizeof gkey, "%s", bs[i].key);
         *strchr(gkey, '|') = 0;
@@ -888,29 +1004,22 @@ static int print_speedups(const struct machine *ms, int n, FILE *out)
                 continue;
             }
             const struct csv *t = &ms[j].h;
-            double f = numv(t, r, "figure"), lo = numv(t, r, "ci_lo"), hi = numv(t, r, "ci_hi");
+            struct cmp c = speedup_cmp(ms, &bs[i], j, ref);
             char b[96], x[3][32];
             char kb[160];
             snprintf(kb, sizeof kb, "%s vs %s", cell(t, r, "kernel"), *cell(t, r, "baseline") ? cell(t, r, "baseline") : "?");
-            fprintf(out, "  M%-2d %-46s %-12s %-24s", j + 1, kb, cell(t, r, "verdict"), with_ci(f, lo, hi, b, sizeof b));
-            if (j != ref) {
-                const struct csv *a = &ms[ref].h;
-                int ra = bs[i].row[ref];
-                double fa = numv(a, ra, "figure"), la = numv(a, ra, "ci_lo"), ha = numv(a, ra, "ci_hi");
-                if (!(f > 0))
-                    ; /* nothing to compare: the verdict says why */
-                else if (!(fa > 0))
-                    fprintf(out, " M%d/M%d: no figure on M%d", j + 1, ref + 1, ref + 1);
-                else if (!(lo > 0 && hi > 0 && la > 0 && ha > 0))
-                    fprintf(out, " M%d/M%d %s: no interval on one side", j + 1, ref + 1, g3(f / fa, x[0], 32));
-                else {
-                    double rl = lo / ha, rh = hi / la;
-                    ncompared++;
-                    nchanged += rl > 1 || rh < 1;
-                    fprintf(out, " M%d/M%d %s [%s, %s] %s", j + 1, ref + 1, g3(f / fa, x[0], 32), g3(rl, x[1], 32),
-                            g3(rh, x[2], 32),
-                            rl > 1 ? "stronger" : rh < 1 ? "weaker" : "same within the intervals");
-                }
+            fprintf(out, "  M%-2d %-46s %-12s %-24s", j + 1, kb, cell(t, r, "verdict"),
+                    with_ci(c.f, c.lo, c.hi, b, sizeof b));
+            if (c.st == CMP_NOREF)
+                fprintf(out, " M%d/M%d: no figure on M%d", j + 1, ref + 1, ref + 1);
+            else if (c.st == CMP_NOCI)
+                fprintf(out, " M%d/M%d %s: no interval on one side", j + 1, ref + 1, g3(c.ratio, x[0], 32));
+            else if (c.st == CMP_DONE) {
+                ncompared++;
+                nchanged += c.rl > 1 || c.rh < 1;
+                const char *sg = strength(&c);
+                fprintf(out, " M%d/M%d %s [%s, %s] %s", j + 1, ref + 1, g3(c.ratio, x[0], 32), g3(c.rl, x[1], 32),
+                        g3(c.rh, x[2], 32), strcmp(sg, "same") ? sg : "same within the intervals");
             }
             fputc('\n', out);
         }
@@ -924,7 +1033,447 @@ static int print_speedups(const struct machine *ms, int n, FILE *out)
     return 0;
 }
 
+/* ---------------------------------------------------------------- csv/json/md */
+
+/* One row of the long ("tidy") table of --format csv/json: one machine's
+ * value of one ceiling, claim, kernel or speedup; absent fields NULL/NaN. */
+enum tcol {
+    TC_TABLE, TC_MACHINE, TC_MNAME, TC_HYP, TC_ROLE, TC_KIND, TC_NAME, TC_KERNEL, TC_BASELINE, TC_SHAPE, TC_THREADS,
+    TC_CACHE, TC_VERDICT, TC_SUP, TC_FAL, TC_INC, TC_UNT, TC_OTHER, TC_DIFFERS, TC_GBS, TC_GFLOPS, TC_GOPS,
+    TC_GOPS_LO, TC_GOPS_HI, TC_MED, TC_MED_LO, TC_MED_HI, TC_SPEEDUP, TC_SP_LO, TC_SP_HI, TC_THRESHOLD, TC_REF,
+    TC_RATIO, TC_RATIO_LO, TC_RATIO_HI, TC_STRENGTH, TC_NOTE, TC_COUNT
+};
+
+static const struct fk_col TIDY[TC_COUNT] = {
+    [TC_TABLE] = {"table", FK_COL_STR, NULL, 0},
+    [TC_MACHINE] = {"machine", FK_COL_STR, NULL, 0},
+    [TC_MNAME] = {"machine_name", FK_COL_STR, NULL, 0},
+    [TC_HYP] = {"hypothesis", FK_COL_STR, NULL, 0},
+    [TC_ROLE] = {"role", FK_COL_STR, NULL, 0},
+    [TC_KIND] = {"kind", FK_COL_STR, NULL, 0},
+    [TC_NAME] = {"name", FK_COL_STR, NULL, 0},
+    [TC_KERNEL] = {"kernel", FK_COL_STR, NULL, 0},
+    [TC_BASELINE] = {"baseline", FK_COL_STR, NULL, 0},
+    [TC_SHAPE] = {"shape", FK_COL_STR, NULL, 0},
+    [TC_THREADS] = {"threads", FK_COL_INT, NULL, 0},
+    [TC_CACHE] = {"cache", FK_COL_STR, NULL, 0},
+    [TC_VERDICT] = {"verdict", FK_COL_STR, NULL, 0},
+    [TC_SUP] = {"supported", FK_COL_INT, NULL, 0},
+    [TC_FAL] = {"falsified", FK_COL_INT, NULL, 0},
+    [TC_INC] = {"inconclusive", FK_COL_INT, NULL, 0},
+    [TC_UNT] = {"untestable", FK_COL_INT, NULL, 0},
+    [TC_OTHER] = {"other", FK_COL_INT, NULL, 0},
+    [TC_DIFFERS] = {"differs", FK_COL_STR, NULL, 0},
+    [TC_GBS] = {"gbytes_per_s", FK_COL_NUM, NULL, 0},
+    [TC_GFLOPS] = {"gflops_per_s", FK_COL_NUM, NULL, 0},
+    [TC_GOPS] = {"gops_per_s", FK_COL_NUM, NULL, 0},
+    [TC_GOPS_LO] = {"gops_per_s_ci_lo", FK_COL_NUM, NULL, 0},
+    [TC_GOPS_HI] = {"gops_per_s_ci_hi", FK_COL_NUM, NULL, 0},
+    [TC_MED] = {"median_ns", FK_COL_NS, NULL, 0},
+    [TC_MED_LO] = {"ci_lo_ns", FK_COL_NS, NULL, 0},
+    [TC_MED_HI] = {"ci_hi_ns", FK_COL_NS, NULL, 0},
+    [TC_SPEEDUP] = {"speedup", FK_COL_NUM, NULL, 0},
+    [TC_SP_LO] = {"speedup_ci_lo", FK_COL_NUM, NULL, 0},
+    [TC_SP_HI] = {"speedup_ci_hi", FK_COL_NUM, NULL, 0},
+    [TC_THRESHOLD] = {"threshold", FK_COL_NUM, NULL, 0},
+    [TC_REF] = {"reference", FK_COL_STR, NULL, 0},
+    [TC_RATIO] = {"ratio_to_reference", FK_COL_NUM, NULL, 0},
+    [TC_RATIO_LO] = {"ratio_ci_lo", FK_COL_NUM, NULL, 0},
+    [TC_RATIO_HI] = {"ratio_ci_hi", FK_COL_NUM, NULL, 0},
+    [TC_STRENGTH] = {"strength", FK_COL_STR, NULL, 0},
+    [TC_NOTE] = {"note", FK_COL_STR, NULL, 0},
+};
+
+struct trow {
+    const char *s[TC_COUNT];
+    double v[TC_COUNT];
+};
+
+static void trow_init(struct trow *t, const char *table, int j, const struct machine *ms, char mbuf[16])
+{
+    for (int c = 0; c < TC_COUNT; c++) {
+        t->s[c] = NULL;
+        t->v[c] = NAN;
+    }
+    snprintf(mbuf, 16, "M%d", j + 1);
+    t->s[TC_TABLE] = table;
+    t->s[TC_MACHINE] = mbuf;
+    t->s[TC_MNAME] = ms[j].name;
+}
+
+static void trow_put(struct fk_doc *d, const struct trow *t)
+{
+    for (int c = 0; c < TC_COUNT; c++) {
+        if (TIDY[c].type == FK_COL_STR)
+            fk_doc_str(d, t->s[c] ? t->s[c] : "");
+        else
+            fk_doc_num(d, t->v[c]);
+    }
+    fk_doc_row_end(d);
+}
+
+/* A ceiling's value goes to the field of its unit (machine.csv 'unit';
+ * by kind when absent). */
+static enum tcol ceiling_col(const struct csv *t, int r)
+{
+    const char *u = cell(t, r, "unit"), *k = cell(t, r, "kind");
+    if (!strcmp(u, "GFLOP/s") || (!*u && !strcmp(k, "peak_f32")))
+        return TC_GFLOPS;
+    if (!strcmp(u, "GOP/s") || (!*u && !strncmp(k, "peak_", 5)))
+        return TC_GOPS;
+    return TC_GBS;
+}
+
+/* Whether the verdicts of hypothesis id differ between machines. */
+static int verdicts_differ(const struct machine *ms, int n, const char *id)
+{
+    unsigned first = 0;
+    int seen = 0;
+    for (int j = 0; j < n; j++) {
+        char b[64];
+        int count[5];
+        unsigned s = cell_verdicts(&ms[j].h, id, b, sizeof b, count);
+        if (s && seen && s != first)
+            return 1;
+        if (s && !seen) {
+            first = s;
+            seen = 1;
+        }
+    }
+    return 0;
+}
+
+static void speedup_group(const struct keyed *b, char *g, size_t n)
+{
+    snprintf(g, n, "%s", b->key);
+    *strchr(g, '|') = 0;
+}
+
+/* csv/json: the long table (csv: it alone) and the machines. */
+static int emit_tidy(struct fk_doc *d, const struct machine *ms, int n)
+{
+    struct keyed *ks;
+    int nk;
+    char mb[16];
+    struct trow t;
+    fk_doc_section(d, "rows", "", TIDY, TC_COUNT);
+    if (sorted_ceilings(ms, n, &ks, &nk))
+        return -1;
+    for (int i = 0; i < nk; i++)
+        for (int j = 0; j < n; j++) {
+            int r = ks[i].row[j];
+            if (r < 0)
+                continue;
+            const struct csv *c = &ms[j].m;
+            trow_init(&t, "ceiling", j, ms, mb);
+            t.s[TC_KIND] = cell(c, r, "kind");
+            t.s[TC_NAME] = cell(c, r, "name");
+            t.v[TC_THREADS] = numv(c, r, "threads");
+            t.v[ceiling_col(c, r)] = numv(c, r, "value");
+            trow_put(d, &t);
+        }
+    keyed_free(ks, nk);
+    if (collect(ms, n, T_HYPS, id_key, NULL, 0, &ks, &nk))
+        return -1;
+    for (int i = 0; i < nk; i++) {
+        int differs = verdicts_differ(ms, n, ks[i].key);
+        for (int j = 0; j < n; j++) {
+            int r = ks[i].row[j];
+            if (r < 0)
+                continue;
+            char b[64];
+            int count[5];
+            cell_verdicts(&ms[j].h, ks[i].key, b, sizeof b, count);
+            trow_init(&t, "verdicts", j, ms, mb);
+            t.s[TC_HYP] = ks[i].key;
+            t.s[TC_ROLE] = cell(&ms[j].h, r, "role");
+            t.s[TC_KIND] = cell(&ms[j].h, r, "kind");
+            t.s[TC_VERDICT] = b;
+            for (int v = 0; v < 5; v++)
+                t.v[TC_SUP + v] = count[v];
+            t.s[TC_DIFFERS] = differs ? "yes" : "no";
+            trow_put(d, &t);
+        }
+    }
+    keyed_free(ks, nk);
+    if (sorted_kernels(ms, n, &ks, &nk))
+        return -1;
+    for (int i = 0; i < nk; i++)
+        for (int j = 0; j < n; j++) {
+            int r = ks[i].row[j];
+            if (r < 0)
+                continue;
+            const struct csv *k = &ms[j].k;
+            char shape[96];
+            shape_of(k, r, shape, sizeof shape);
+            trow_init(&t, "throughput", j, ms, mb);
+            t.s[TC_KERNEL] = cell(k, r, "kernel");
+            t.s[TC_SHAPE] = shape;
+            t.v[TC_THREADS] = numv(k, r, "threads");
+            t.s[TC_CACHE] = cell(k, r, "cache");
+            kernel_gops(k, r, &t.v[TC_GOPS], &t.v[TC_GOPS_LO], &t.v[TC_GOPS_HI]);
+            t.v[TC_MED] = numv(k, r, "median_ns");
+            t.v[TC_MED_LO] = numv(k, r, "ci_lo_ns");
+            t.v[TC_MED_HI] = numv(k, r, "ci_hi_ns");
+            trow_put(d, &t);
+        }
+    keyed_free(ks, nk);
+    if (speedup_blocks(ms, n, &ks, &nk))
+        return -1;
+    for (int i = 0; i < nk; i++) {
+        int ref = block_ref(&ks[i], n);
+        char rb[16];
+        snprintf(rb, sizeof rb, "M%d", ref + 1);
+        for (int j = 0; j < n; j++) {
+            int r = ks[i].row[j];
+            if (r < 0)
+                continue;
+            const struct csv *h = &ms[j].h;
+            struct cmp c = speedup_cmp(ms, &ks[i], j, ref);
+            trow_init(&t, "speedup", j, ms, mb);
+            t.s[TC_HYP] = cell(h, r, "id");
+            t.s[TC_ROLE] = cell(h, r, "role");
+            t.s[TC_KIND] = cell(h, r, "kind");
+            t.s[TC_KERNEL] = cell(h, r, "kernel");
+            t.s[TC_BASELINE] = cell(h, r, "baseline");
+            t.v[TC_THREADS] = numv(h, r, "threads");
+            t.s[TC_CACHE] = cell(h, r, "cache");
+            t.s[TC_VERDICT] = cell(h, r, "verdict");
+            t.v[TC_SPEEDUP] = c.f;
+            t.v[TC_SP_LO] = c.lo;
+            t.v[TC_SP_HI] = c.hi;
+            t.v[TC_THRESHOLD] = numv(h, r, "threshold");
+            t.s[TC_REF] = rb;
+            t.v[TC_RATIO] = c.ratio;
+            t.v[TC_RATIO_LO] = c.rl;
+            t.v[TC_RATIO_HI] = c.rh;
+            t.s[TC_STRENGTH] = c.st == CMP_DONE ? strength(&c) : "";
+            t.s[TC_NOTE] = c.st == CMP_REF ? "reference" : c.st == CMP_NOFIG ? "no figure" :
+                           c.st == CMP_NOREF ? "no figure on the reference" :
+                           c.st == CMP_NOCI ? "no interval on one side" : "";
+            trow_put(d, &t);
+        }
+    }
+    keyed_free(ks, nk);
+    static const struct fk_col mcols[] = {
+        {"machine", FK_COL_STR, NULL, 0},    {"machine_name", FK_COL_STR, NULL, 0}, {"dir", FK_COL_STR, NULL, 0},
+        {"cpu_model", FK_COL_STR, NULL, 0},  {"vendor", FK_COL_STR, NULL, 0},       {"family", FK_COL_STR, NULL, 0},
+        {"model", FK_COL_STR, NULL, 0},      {"stepping", FK_COL_STR, NULL, 0},     {"microarch", FK_COL_STR, NULL, 0},
+        {"microcode", FK_COL_STR, NULL, 0},  {"date", FK_COL_STR, NULL, 0},         {"git_commit", FK_COL_STR, NULL, 0},
+        {"machine_csv", FK_COL_STR, NULL, 0}, {"hypotheses_csv", FK_COL_STR, NULL, 0},
+        {"kernels_csv", FK_COL_STR, NULL, 0}};
+    fk_doc_section(d, "machines", "", mcols, (int)(sizeof mcols / sizeof mcols[0]));
+    for (int j = 0; j < n; j++) {
+        struct minfo in;
+        machine_info(&ms[j], &in);
+        snprintf(mb, sizeof mb, "M%d", j + 1);
+        fk_doc_str(d, mb);
+        fk_doc_str(d, ms[j].name);
+        fk_doc_str(d, ms[j].dir);
+        fk_doc_str(d, in.cpu);
+        for (int k = 0; IDENT[k]; k++)
+            fk_doc_str(d, in.ident[k]);
+        fk_doc_str(d, in.date);
+        fk_doc_str(d, in.git);
+        fk_doc_str(d, ms[j].m.nrow ? "yes" : "no");
+        fk_doc_str(d, ms[j].h.nrow ? "yes" : "no");
+        fk_doc_str(d, ms[j].k.nrow ? "yes" : "no");
+        fk_doc_row_end(d);
+    }
+    return 0;
+}
+
+#define MD_MAX_MACHINES 56   /* output.c's 64 columns, less the widest section's key columns */
+
+/* Columns: the key columns, then M1..Mn (titles in mt, alive until the doc ends). */
+static int wide_cols(struct fk_col *cols, const struct fk_col *key, int nkey, int n, char (*mt)[8])
+{
+    for (int c = 0; c < nkey; c++)
+        cols[c] = key[c];
+    for (int j = 0; j < n; j++) {
+        snprintf(mt[j], 8, "M%d", j + 1);
+        cols[nkey + j] = (struct fk_col){mt[j], FK_COL_STR, NULL, 0};
+    }
+    return nkey + n;
+}
+
+/* md: the sections of the table format, as pipe tables. */
+static int emit_wide(struct fk_doc *d, const struct machine *ms, int n, char (*mt)[8])
+{
+    struct fk_col cols[64];
+    struct keyed *ks;
+    int nk;
+    char b[128], line[160];
+    static const struct fk_col mkey[] = {
+        {"machine", FK_COL_STR, NULL, 0}, {"name", FK_COL_STR, NULL, 0},  {"cpu", FK_COL_STR, NULL, 0},
+        {"identity", FK_COL_STR, NULL, 0}, {"run", FK_COL_STR, NULL, 0}, {"commit", FK_COL_STR, NULL, 0},
+        {"files", FK_COL_STR, NULL, 0}};
+    snprintf(line, sizeof line, "machines (%d; ratios are against the first machine that has the row)", n);
+    fk_doc_section(d, "machines", line, mkey, 7);
+    for (int j = 0; j < n; j++) {
+        struct minfo in;
+        machine_info(&ms[j], &in);
+        char files[64];
+        snprintf(files, sizeof files, "%s%s%s", ms[j].m.nrow ? "machine.csv " : "", ms[j].h.nrow ? "hypotheses.csv " : "",
+                 ms[j].k.nrow ? "kernels.csv" : "");
+        if (files[0] && files[strlen(files) - 1] == ' ')
+            files[strlen(files) - 1] = 0;
+        snprintf(b, sizeof b, "M%d", j + 1);
+        fk_doc_str(d, b);
+        fk_doc_str(d, ms[j].name);
+        fk_doc_str(d, *in.cpu ? in.cpu : "?");
+        fk_doc_str(d, in.id[0] ? in.id + 1 : "");
+        fk_doc_str(d, *in.date ? in.date : "?");
+        fk_doc_str(d, *in.git ? in.git : "?");
+        fk_doc_str(d, files);
+        fk_doc_row_end(d);
+    }
+
+    static const struct fk_col ckey[] = {
+        {"kind", FK_COL_STR, NULL, 0}, {"name", FK_COL_STR, NULL, 0}, {"threads", FK_COL_INT, "T", 0}};
+    fk_doc_section(d, "ceilings", "measured ceilings (machine.csv: read GB/s per level, peak GFLOP/s or GOP/s)", cols,
+                   wide_cols(cols, ckey, 3, n, mt));
+    if (sorted_ceilings(ms, n, &ks, &nk))
+        return -1;
+    for (int i = 0; i < nk; i++) {
+        int r0 = block_ref(&ks[i], n);
+        const struct csv *c0 = &ms[r0].m;
+        fk_doc_str(d, cell(c0, ks[i].row[r0], "kind"));
+        fk_doc_str(d, cell(c0, ks[i].row[r0], "name"));
+        fk_doc_num(d, numv(c0, ks[i].row[r0], "threads"));
+        for (int j = 0; j < n; j++)
+            fk_doc_str(d, g3(ks[i].row[j] < 0 ? NAN : numv(&ms[j].m, ks[i].row[j], "value"), b, sizeof b));
+        fk_doc_row_end(d);
+    }
+    if (!nk)
+        fk_doc_footer(d, "(no machine.csv ceilings)");
+    keyed_free(ks, nk);
+
+    static const struct fk_col vkey[] = {{"hypothesis", FK_COL_STR, NULL, 0}, {"role", FK_COL_STR, NULL, 0}};
+    int nc = wide_cols(cols, vkey, 2, n, mt);
+    cols[nc++] = (struct fk_col){"differs", FK_COL_STR, NULL, 0};
+    fk_doc_section(d, "verdicts",
+                   "verdicts: claim x machine (aggregate rows of hypotheses.csv; a claim judged on several kernels or "
+                   "thread counts counts each: S supported, F falsified, I inconclusive, U untestable)",
+                   cols, nc);
+    if (collect(ms, n, T_HYPS, id_key, NULL, 0, &ks, &nk))
+        return -1;
+    int ndiff = 0;
+    for (int i = 0; i < nk; i++) {
+        int r0 = block_ref(&ks[i], n);
+        fk_doc_str(d, ks[i].key);
+        fk_doc_str(d, cell(&ms[r0].h, ks[i].row[r0], "role"));
+        for (int j = 0; j < n; j++) {
+            int count[5];
+            cell_verdicts(&ms[j].h, ks[i].key, b, sizeof b, count);
+            fk_doc_str(d, b);
+        }
+        int differs = verdicts_differ(ms, n, ks[i].key);
+        ndiff += differs;
+        fk_doc_str(d, differs ? "differs" : "");
+        fk_doc_row_end(d);
+    }
+    if (!nk)
+        fk_doc_footer(d, "(no hypotheses.csv rows)");
+    else {
+        snprintf(line, sizeof line, "%d hypotheses, %d with different verdicts between machines", nk, ndiff);
+        fk_doc_footer(d, line);
+    }
+    keyed_free(ks, nk);
+
+    static const struct fk_col kkey[] = {{"kernel", FK_COL_STR, NULL, 0}, {"shape", FK_COL_STR, NULL, 0},
+                                         {"threads", FK_COL_INT, "T", 0}, {"cache", FK_COL_STR, "mode", 0}};
+    fk_doc_section(d, "throughput", "throughput per kernel (kernels.csv: GOP/s at the median time [95% interval])",
+                   cols, wide_cols(cols, kkey, 4, n, mt));
+    if (sorted_kernels(ms, n, &ks, &nk))
+        return -1;
+    for (int i = 0; i < nk; i++) {
+        int r0 = block_ref(&ks[i], n);
+        const struct csv *k0 = &ms[r0].k;
+        int r = ks[i].row[r0];
+        shape_of(k0, r, b, sizeof b);
+        fk_doc_str(d, cell(k0, r, "kernel"));
+        fk_doc_str(d, b);
+        fk_doc_num(d, numv(k0, r, "threads"));
+        fk_doc_str(d, *cell(k0, r, "cache") ? cell(k0, r, "cache") : "-");
+        for (int j = 0; j < n; j++) {
+            double g = NAN, lo = NAN, hi = NAN;
+            if (ks[i].row[j] >= 0)
+                kernel_gops(&ms[j].k, ks[i].row[j], &g, &lo, &hi);
+            fk_doc_str(d, with_ci(g, lo, hi, b, sizeof b));
+        }
+        fk_doc_row_end(d);
+    }
+    if (!nk)
+        fk_doc_footer(d, "(no timed kernels.csv rows)");
+    keyed_free(ks, nk);
+
+    static const struct fk_col skey[] = {
+        {"claim", FK_COL_STR, NULL, 0},   {"threshold", FK_COL_STR, NULL, 0}, {"machine", FK_COL_STR, NULL, 0},
+        {"kernel vs baseline", FK_COL_STR, NULL, 0}, {"verdict", FK_COL_STR, NULL, 0},
+        {"speedup", FK_COL_STR, "speedup [95% CI]", 0}, {"ratio", FK_COL_STR, "ratio to reference [interval]", 0},
+        {"strength", FK_COL_STR, NULL, 0}};
+    fk_doc_section(d, "speedups",
+                   "speedup claims: figure [interval] per machine; ratio to the first machine with the row, interval "
+                   "[lo_b/hi_a, hi_b/lo_a] (>= 90% coverage from the two 95% intervals, Bonferroni)",
+                   skey, 8);
+    if (speedup_blocks(ms, n, &ks, &nk))
+        return -1;
+    int nchanged = 0, ncompared = 0;
+    for (int i = 0; i < nk; i++) {
+        int ref = block_ref(&ks[i], n);
+        char g[512];
+        speedup_group(&ks[i], g, sizeof g);
+        const char *thr = cell(&ms[ref].h, ks[i].row[ref], "threshold");
+        for (int j = 0; j < n; j++) {
+            int r = ks[i].row[j];
+            if (r < 0)
+                continue;
+            const struct csv *h = &ms[j].h;
+            struct cmp c = speedup_cmp(ms, &ks[i], j, ref);
+            char kb[160], x[3][32], rt[128];
+            fk_doc_str(d, g);
+            snprintf(kb, sizeof kb, "%sx", *thr ? thr : "?");
+            fk_doc_str(d, kb);
+            snprintf(kb, sizeof kb, "M%d", j + 1);
+            fk_doc_str(d, kb);
+            snprintf(kb, sizeof kb, "%s vs %s", cell(h, r, "kernel"), *cell(h, r, "baseline") ? cell(h, r, "baseline") : "?");
+            fk_doc_str(d, kb);
+            fk_doc_str(d, cell(h, r, "verdict"));
+            fk_doc_str(d, with_ci(c.f, c.lo, c.hi, b, sizeof b));
+            rt[0] = 0;
+            if (c.st == CMP_NOREF)
+                snprintf(rt, sizeof rt, "M%d/M%d: no figure on M%d", j + 1, ref + 1, ref + 1);
+            else if (c.st == CMP_NOCI)
+                snprintf(rt, sizeof rt, "M%d/M%d %s: no interval on one side", j + 1, ref + 1, g3(c.ratio, x[0], 32));
+            else if (c.st == CMP_DONE) {
+                ncompared++;
+                nchanged += c.rl > 1 || c.rh < 1;
+                snprintf(rt, sizeof rt, "M%d/M%d %s [%s, %s]", j + 1, ref + 1, g3(c.ratio, x[0], 32),
+                         g3(c.rl, x[1], 32), g3(c.rh, x[2], 32));
+            }
+            fk_doc_str(d, rt);
+            fk_doc_str(d, c.st == CMP_DONE ? strength(&c) : c.st == CMP_REF ? "reference" : "");
+            fk_doc_row_end(d);
+        }
+    }
+    if (!nk)
+        fk_doc_footer(d, "(no speedup rows in hypotheses.csv)");
+    else {
+        snprintf(line, sizeof line, "%d machine pairs compared: %d changed strength, %d the same within the intervals",
+                 ncompared, nchanged, ncompared - nchanged);
+        fk_doc_footer(d, line);
+    }
+    keyed_free(ks, nk);
+    return 0;
+}
+
 int fk_compare(int n, char *const *dirs, FILE *out, FILE *err)
+{
+    return fk_compare_format(n, dirs, FK_OUT_TABLE, out, err);
+}
+
+int fk_compare_format(int n, char *const *dirs, enum fk_out_format fmt, FILE *out, FILE *err)
 {
     char **list = NULL;
     int nl = 0, rc = 2, loaded = 0;
@@ -944,6 +1493,34 @@ int fk_compare(int n, char *const *dirs, FILE *out, FILE *err)
     for (; loaded < nl; loaded++)
         if (machine_load(&ms[loaded], list[loaded], err))
             goto done;
+    if (fmt != FK_OUT_TABLE) {
+        if (fmt == FK_OUT_MD && nl > MD_MAX_MACHINES) {
+            fprintf(err, "falsify compare: --format md puts each machine in a column: at most %d machines, got %d "
+                         "(csv and json have no limit)\n", MD_MAX_MACHINES, nl);
+            goto done;
+        }
+        char (*mt)[8] = fmt == FK_OUT_MD ? calloc((size_t)nl, sizeof *mt) : NULL;
+        struct fk_doc *d = fk_doc_new(out, fmt, "falsify.compare/1", 0);
+        if (!d || (fmt == FK_OUT_MD && !mt)) {
+            free(mt);
+            fk_doc_end(d);
+            fprintf(err, "falsify compare: out of memory\n");
+            goto done;
+        }
+        fk_doc_meta_num(d, "machines", nl);
+        fk_doc_meta(d, "ratio_reference", "the first machine that has the row");
+        fk_doc_meta(d, "ratio_interval",
+                    "[lo_b/hi_a, hi_b/lo_a] from the two 95% intervals: >= 90% coverage (Bonferroni)");
+        int bad = fmt == FK_OUT_MD ? emit_wide(d, ms, nl, mt) : emit_tidy(d, ms, nl);
+        if (fk_doc_end(d) != 0 || bad) {
+            fprintf(err, "falsify compare: %s\n", bad ? "out of memory" : "write error on the output");
+            free(mt);
+            goto done;
+        }
+        free(mt);
+        rc = 0;
+        goto done;
+    }
     print_machines(ms, nl, out);
     if (print_ceilings(ms, nl, out) || print_matrix(ms, nl, out) || print_throughput(ms, nl, out) ||
         print_speedups(ms, nl, out)) {

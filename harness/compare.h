@@ -12,4 +12,13 @@
  * rule (missing folder, no results in it, malformed CSV, a non-number where
  * a number belongs).  Allocates nothing that outlives the call. */
 int fk_compare(int n, char *const *dirs, FILE *out, FILE *err);
+
+/* The same in another format (output.h): FK_OUT_TABLE is fk_compare's
+ * table; FK_OUT_MD its sections as pipe tables (M1..Mn as columns);
+ * FK_OUT_CSV and FK_OUT_JSON one long table, one row per machine and
+ * ceiling, claim, kernel or speedup ("rows", schema falsify.compare/1 in
+ * README; csv: that table alone), and in json the machines.  Returns as
+ * fk_compare. */
+#include "output.h"
+int fk_compare_format(int n, char *const *dirs, enum fk_out_format fmt, FILE *out, FILE *err);
 #endif

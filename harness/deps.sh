@@ -42,8 +42,6 @@ want() { need="$need $1"; }
 # the Makefile links, not by a header.
 peer_need=""
 want_peer() { peer_need="$peer_need $1"; }
-multiarch=$(cc -print-multiarch 2>/dev/null || gcc -print-multiarch 2>/dev/null || true)
-has_lib() { [ -n "$multiarch" ] && [ -e "/usr/lib/$multiarch/$1" ]; }
 
 check() {
     case "$1" in
@@ -55,9 +53,9 @@ check() {
     falsify)
         check build
         find_python >/dev/null || want python3-numpy
-        has_lib libopenblas.so || want_peer libopenblas-dev
-        has_lib libblis.so || want_peer libblis-dev
-        has_lib libdnnl.so || want_peer libdnnl-dev
+        has_lib openblas || want_peer libopenblas-dev
+        has_lib blis || want_peer libblis-dev
+        has_lib dnnl || want_peer libdnnl-dev
         ;;
     test)
         check falsify

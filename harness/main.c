@@ -1786,14 +1786,8 @@ int main(int argc, char **argv)
             return FK_EXIT_BAD_INPUT;
         }
     }
-    if (!strcmp(verb, "compare")) {
-        if (o.fmt != FK_OUT_TABLE) {
-            fprintf(stderr, "falsify compare: --format %s: compare writes only the table format so far\n",
-                    fk_out_format_name(o.fmt));
-            return FK_EXIT_BAD_INPUT;
-        }
-        return fk_compare(cl->nargs, cl->args, stdout, stderr);
-    }
+    if (!strcmp(verb, "compare"))
+        return fk_compare_format(cl->nargs, cl->args, o.fmt, stdout, stderr);
     find_layout(&o.L);
 
     struct fk_ctx c;

@@ -160,6 +160,12 @@ void fk_progress_note(struct fk_progress *p, const char *line)
         draw(p);
 }
 
+void fk_progress_hold(struct fk_progress *p)
+{
+    clear_line(p);
+    fflush(stderr);
+}
+
 void fk_progress_finish(struct fk_progress *p)
 {
     clear_line(p);

@@ -48,6 +48,9 @@ void fk_progress_skip(struct fk_progress *p, int kind);
 void fk_progress_note(struct fk_progress *p, const char *line);
 /* Clears the live line. */
 void fk_progress_finish(struct fk_progress *p);
+/* Takes the live line off the screen before another process writes to
+ * stderr (the oracle); the next begin, end or note draws it again. */
+void fk_progress_hold(struct fk_progress *p);
 double fk_progress_elapsed_s(const struct fk_progress *p);
 
 /* "1:05" or "1:02:03". */

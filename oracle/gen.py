@@ -70,7 +70,7 @@ def parse_spec(spec):
                          "e.g. gemv:64x64x1:1:f32:f32" % spec)
 
 
-def make_case(out, spec):
+def make_case(out, spec, quiet=False):
     op, (rows, cols, batch), seed, wf, af = parse_spec(spec)
     if op not in OPS:
         raise SystemExit("oracle: unknown op '%s' in '%s' (known: %s)" % (op, spec, " ".join(sorted(OPS))))
@@ -98,16 +98,18 @@ def make_case(out, spec):
         refs = module.refs(op, inputs, shape, pair[0], pair[1])
         for key in sorted(refs, reverse=True):  # gauge before ref
             write_npy(os.path.join(d, key + ".npy"), refs[key])
-    print("oracle: wrote %s (%s)" % (d, tag), file=sys.stderr)
+    if not quiet:
+        print("oracle: wrote %s (%s)" % (d, tag), file=sys.stderr)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory for case folders")
+    ap.add_argument("--quiet", action="store_true", help="no 'oracle: wrote' line per case")
     ap.add_argument("specs", nargs="+")
     args = ap.parse_args()
     for spec in args.specs:
-        make_case(args.out, spec)
+        make_case(args.out, spec, args.quiet)
 
 
 if __name__ == "__main__":

@@ -818,7 +818,8 @@ def verdicts_tex(m, label):
         if h["source"] and h["source"] not in sources:
             sources.append(h["source"])
     head = r"claim & kernel & threshold & figure & interval & $n$ & verdict \\"
-    out = [r"\begin{longtable}{@{}lllrlrl@{}}",
+    # the kernel column wraps its context ("T2 cold") under a long name: the table fits the page
+    out = [r"\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{3.8cm}lrlrl@{}}",
            r"\caption{Every hypothesis on \texttt{%s} (aggregate rows of \texttt{hypotheses.csv}; the figure is "
            r"the worst shape's). Interval: distribution-free rank interval of the median, $\alpha$ split across "
            r"the looks; $n$: paired samples (speed) or outputs (error); $\dagger$ guard (fails the build when "
@@ -856,6 +857,8 @@ def matrix_tex(ms):
            r"kernel or thread count: \verdict{SUPPORTED} S, \verdict{FALSIFIED} F, \verdict{INCONCLUSIVE} I, "
            r"\verdict{UNTESTABLE} U; 12S: twelve supported; -- not run). Machines: %s.}\label{tab:matrix}\\" % "; ".join(
                r"M%d \texttt{%s}" % (i + 1, tex(m.name)) for i, m in enumerate(ms)),
+           r"\toprule", "hypothesis & role & %s \\\\" % " & ".join("M%d" % (i + 1) for i in range(len(ms))),
+           r"\midrule", r"\endfirsthead",   # caption and label once, not on every page (label multiply defined)
            r"\toprule", "hypothesis & role & %s \\\\" % " & ".join("M%d" % (i + 1) for i in range(len(ms))),
            r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
     for hid in ids:

@@ -3,7 +3,9 @@
 # help and --version exit 0, exit status 2 for bad input and 3 for tested
 # nothing, every --format json document parsed back by Python's json
 # module, CSV with LF line ends, and bench --format gbench-json checked
-# against the fields Google Benchmark's tools/compare.py reads.
+# against the fields Google Benchmark's tools/compare.py reads, and
+# compare.py itself run on two of them when it is installed; compare in
+# every format on paper/sample-results.
 set -u
 B=${1:-build}
 F=$B/falsify
@@ -107,6 +109,45 @@ for n in names:
     assert 1 <= len(it) <= 3 and all(x["repetitions"] == len(it) for x in it), (n, len(it))
     assert ag == (["mean", "median", "stddev"] if len(it) >= 2 else []), (n, len(it), ag)
 PYEOF
+cp "$T/bench.json" "$T/bench-3rep.json"
+# Google Benchmark's own tools/compare.py on two gbench-json runs (Debian:
+# libbenchmark-tools, which needs python3-scipy; both optional, ~210 MB)
+GB_COMPARE=${GBENCH_COMPARE:-/usr/share/benchmark/compare.py}
+if [ ! -f "$GB_COMPARE" ]; then
+    echo "cli-test: skipped Google Benchmark compare.py check: $GB_COMPARE not found (apt-get install libbenchmark-tools python3-scipy)"
+elif ! "$PY" -c 'import scipy' 2>/dev/null; then
+    echo "cli-test: skipped Google Benchmark compare.py check: $PY lacks scipy (apt-get install python3-scipy)"
+else
+    # two kernels of the first run (any ISA), timed again
+    K2=$("$PY" -c 'import json,sys; print(",".join(sorted({x["run_name"].split("/")[0] for x in json.load(open(sys.argv[1]))["benchmarks"]})[:2]))' "$T/gbench.json")
+    expect 0 "$F" bench --quiet --results "$T" --kernels "$K2" --shapes 64x64 --min-time 0.05 --repetitions 3 \
+        --format gbench-json
+    cp "$T/out" "$T/gbench2.json"
+    "$PY" "$GB_COMPARE" --no-color --dump_to_json "$T/gbdiff.json" benchmarks "$T/gbench.json" "$T/gbench2.json" \
+        >"$T/gbcompare.out" 2>&1 || bad "compare.py benchmarks failed: $(tail -3 "$T/gbcompare.out")"
+    "$PY" "$GB_COMPARE" --no-color filters "$T/gbench2.json" "${K2%,*}" "${K2#*,}" \
+        >"$T/gbfilters.out" 2>&1 || bad "compare.py filters failed: $(tail -3 "$T/gbfilters.out")"
+    "$PY" - "$T/gbench.json" "$T/gbench2.json" "$T/gbdiff.json" "$T/gbfilters.out" "$K2" <<'PYEOF' || bad "compare.py did not compare falsify's runs"
+import json, sys
+old, new, diff = (json.load(open(p)) for p in sys.argv[1:4])
+flt = open(sys.argv[4]).read()
+both = {x["run_name"] for x in old["benchmarks"]} & {x["run_name"] for x in new["benchmarks"]}
+k1, k2 = sys.argv[5].split(",")
+assert both == {k + "/64x64/threads:1" for k in (k1, k2)}, both  # in both runs
+byname = {d["name"]: d for d in diff}
+for n in both:
+    d = byname[n]  # every repetition paired: compare.py matched falsify's names and run types
+    it_old = [x["real_time"] for x in old["benchmarks"] if x["run_name"] == n and x["run_type"] == "iteration"]
+    it_new = [x["real_time"] for x in new["benchmarks"] if x["run_name"] == n and x["run_type"] == "iteration"]
+    assert [m["real_time"] for m in d["measurements"]] == it_old[:len(d["measurements"])], d
+    assert [m["real_time_other"] for m in d["measurements"]] == it_new[:len(d["measurements"])], d
+    assert d["utest"] and d["utest"]["nr_of_repetitions"] == len(it_old), d["utest"]  # its Mann-Whitney test ran
+    for agg in ("mean", "median", "stddev"):
+        assert n + "_" + agg in byname, (n, agg)
+assert "OVERALL_GEOMEAN" in byname
+assert "[%s vs. %s]/64x64/threads:1_median" % (k1, k2) in flt, flt  # two variants of one run
+PYEOF
+fi
 expect 0 "$F" bench --quiet --results "$T" --kernels 'gemv.f32.*' --shapes 64x64 --min-time 0.05
 grep -q 'fastest' "$T/out" || bad "bench table: no ranking"
 grep -Eq '[0-9]e[+-][0-9]' "$T/out" && bad "bench table prints exponents: $(grep -E '[0-9]e[+-]' "$T/out" | head -1)"
@@ -116,6 +157,39 @@ expect 0 "$F" machine --quiet --results "$T" --format json
 "$PY" -m json.tool "$T/out" >/dev/null || bad "machine --format json is not JSON"
 expect 0 "$F" machine --quiet --results "$T" --format csv
 head -n 1 "$T/out" | grep -q '^threads,l1_gbytes_per_s' || bad "machine csv header"
+
+# compare in every format, on the checked-in sample results (3 machines)
+S=paper/sample-results
+expect 0 "$F" compare --format=json $S
+"$PY" - "$T/out" <<'PYEOF' || bad "compare --format json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "falsify.compare/1", d["schema"]
+assert [m["machine"] for m in d["machines"]] == ["M1", "M2", "M3"], d["machines"]
+rows = d["rows"]
+assert {r["table"] for r in rows} == {"ceiling", "verdicts", "throughput", "speedup"}
+keys = set(rows[0])
+assert all(set(r) == keys for r in rows)  # one set of stable field names
+for r in rows:
+    if r["table"] == "throughput":
+        assert r["gops_per_s"] > 0 and r["median_ns"] > 0, r
+    if r["table"] == "speedup" and r["strength"]:
+        assert r["ratio_ci_lo"] <= r["ratio_to_reference"] <= r["ratio_ci_hi"], r
+        assert r["strength"] == ("stronger" if r["ratio_ci_lo"] > 1 else "weaker" if r["ratio_ci_hi"] < 1 else "same"), r
+assert any(r["strength"] == "weaker" and r["machine"] == "M3" for r in rows)
+assert any(r["table"] == "verdicts" and r["differs"] == "yes" for r in rows)
+PYEOF
+expect 0 "$F" compare --format csv $S
+grep -q "$(printf '\r')" "$T/out" && bad "compare --format csv has CR line ends"
+head -n 1 "$T/out" | grep -q '^table,machine,machine_name,hypothesis,role,kind,' || bad "compare csv header"
+"$PY" -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert len(r) > 100 and {x["table"] for x in r} == {"ceiling","verdicts","throughput","speedup"}' "$T/out" \
+    || bad "compare csv rows"
+expect 0 "$F" compare --format md $S
+grep -q '^| hypothesis | role | M1 | M2 | M3 | differs |$' "$T/out" || bad "compare --format md: no verdict matrix"
+grep -q '^| --- | --- | --- | --- | --- | --- |$' "$T/out" || bad "compare --format md: not a pipe table"
+expect 0 "$F" compare $S
+grep -q '^== verdicts: claim x machine' "$T/out" || bad "compare table"
+expect 2 "$F" compare --format yaml $S
 
 [ $fail = 0 ] && echo "cli-test: OK"
 exit $fail

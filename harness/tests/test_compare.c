@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../compare.h"
+#include "../output.h"
 
 #define MHDR "kind,name,threads,bytes,value,unit,machine,cpu_model,key,date\n"
 #define HHDR "id,kind,role,kernel,baseline,shape,aggregate,threads,cache,verdict,figure,ci_lo,ci_hi,n,threshold\n"
@@ -70,7 +71,16 @@ static void put(const struct fixture *fx, const char *sub, const char *file, con
 }
 
 /* Runs fk_compare on the given sub-folders of fx->dir; out and err captured. */
+static int run_fmt(const struct fixture *fx, int n, const char *const *subs, enum fk_out_format fmt, char **out,
+                   char **err);
+
 static int run(const struct fixture *fx, int n, const char *const *subs, char **out, char **err)
+{
+    return run_fmt(fx, n, subs, FK_OUT_TABLE, out, err);
+}
+
+static int run_fmt(const struct fixture *fx, int n, const char *const *subs, enum fk_out_format fmt, char **out,
+                   char **err)
 {
     char *dirs[8], paths[8][512];
     for (int i = 0; i < n; i++) {
@@ -81,7 +91,7 @@ static int run(const struct fixture *fx, int n, const char *const *subs, char **
     FILE *o = open_memstream(out, &no), *e = open_memstream(err, &ne);
     assert_non_null(o);
     assert_non_null(e);
-    int rc = fk_compare(n, dirs, o, e);
+    int rc = fmt == FK_OUT_TABLE ? fk_compare(n, dirs, o, e) : fk_compare_format(n, dirs, fmt, o, e);
     fclose(o);
     fclose(e);
     return rc;
@@ -126,6 +136,121 @@ static void test_two_machines(void **state)
     /* the ratio 4/2 with [3.5/2.5, 5/1.5], matched across kernel names */
     assert_non_null(strstr(out, "M2/M1 2 [1.4, 3.33] stronger"));
     assert_non_null(strstr(out, "1 machine pairs compared: 1 changed strength"));
+    free(out);
+    free(err);
+}
+
+#define TIDY_HDR                                                                                                   \
+    "table,machine,machine_name,hypothesis,role,kind,name,kernel,baseline,shape,threads,cache,verdict,supported,"  \
+    "falsified,inconclusive,untestable,other,differs,gbytes_per_s,gflops_per_s,gops_per_s,gops_per_s_ci_lo,"       \
+    "gops_per_s_ci_hi,median_ns,ci_lo_ns,ci_hi_ns,speedup,speedup_ci_lo,speedup_ci_hi,threshold,reference,"        \
+    "ratio_to_reference,ratio_ci_lo,ratio_ci_hi,strength,note\n"
+
+static void expect_in(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle))
+        fail_msg("expected '%s' in:\n%s", needle, hay);
+}
+
+/* --format csv: the long table, LF line ends, one row per machine and value */
+static void test_format_csv(void **state)
+{
+    struct fixture *fx = *state;
+    two_machines(fx);
+    char *out, *err;
+    const char *subs[] = {"a", "b"};
+    assert_int_equal(run_fmt(fx, 2, subs, FK_OUT_CSV, &out, &err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(strncmp(out, TIDY_HDR, strlen(TIDY_HDR)), 0);
+    assert_null(strchr(out, '\r'));
+    assert_null(strstr(out, "== "));   /* not the table */
+    expect_in(out, "\nceiling,M1,a,,,read_ceiling,DRAM,,,,1,,,,,,,,,20,,,,,,,,,,,,,,,,,\n");
+    expect_in(out, "\nceiling,M2,b,,,read_ceiling,DRAM,,,,1,,,,,,,,,40,,,,,,,,,,,,,,,,,\n");
+    expect_in(out, "\nverdicts,M2,b,E1,guard,error,,,,,,,FALSIFIED,0,1,0,0,0,yes,");
+    expect_in(out, "\nverdicts,M1,a,S1,claim,speedup,,,,,,,SUPPORTED,1,0,0,0,0,no,");
+    /* 8192 ops at 1000 ns [900, 1100] */
+    expect_in(out, "\nthroughput,M1,a,,,,,gemv.f32.x,,64x64,1,hot,,,,,,,,,,8.192,7.44727273,9.10222222,1000,900,1100,");
+    /* the ratio 4/2 with [3.5/2.5, 5/1.5] */
+    expect_in(out, "\nspeedup,M2,b,S1,claim,speedup,,gemv.f32.y,gemv.f32.scalar,,1,hot,SUPPORTED,,,,,,,,,,,,,,,4,3.5,5,"
+                   "1.5,M1,2,1.4,3.33333333,stronger,\n");
+    expect_in(out, "\nspeedup,M1,a,S1,claim,speedup,,gemv.f32.x,gemv.f32.scalar,,1,hot,SUPPORTED,,,,,,,,,,,,,,,2,1.5,2.5,"
+                   "1.5,M1,,,,,reference\n");
+    /* 2 ceilings + 4 verdict cells + 1 kernel + 2 speedups, and the header */
+    int lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 10);
+    free(out);
+    free(err);
+}
+
+/* --format json: one document; the long table and the machines */
+static void test_format_json(void **state)
+{
+    struct fixture *fx = *state;
+    two_machines(fx);
+    char *out, *err;
+    const char *subs[] = {"a", "b"};
+    assert_int_equal(run_fmt(fx, 2, subs, FK_OUT_JSON, &out, &err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(strncmp(out, "{\n  \"schema\": \"falsify.compare/1\",\n  \"meta\": {", 46), 0);
+    expect_in(out, "\"machines\": \"2\"");
+    expect_in(out, "{\"table\": \"speedup\", \"machine\": \"M2\", \"machine_name\": \"b\", \"hypothesis\": \"S1\"");
+    expect_in(out, "\"speedup\": 4, \"speedup_ci_lo\": 3.5, \"speedup_ci_hi\": 5, \"threshold\": 1.5, \"reference\": "
+                   "\"M1\", \"ratio_to_reference\": 2, \"ratio_ci_lo\": 1.4, \"ratio_ci_hi\": 3.33333333, \"strength\": "
+                   "\"stronger\"");
+    expect_in(out, "\"gops_per_s\": 8.192, \"gops_per_s_ci_lo\": 7.44727273");
+    expect_in(out, "\"supported\": null");   /* absent numbers are null, never 0 */
+    expect_in(out, "\"machines\": [\n    {\"machine\": \"M1\", \"machine_name\": \"a\"");
+    expect_in(out, "\"cpu_model\": \"CPU B, \\\"quoted\\\"\", \"vendor\": \"GenuineIntel\", \"family\": \"6\"");
+    expect_in(out, "\"machine_csv\": \"yes\", \"hypotheses_csv\": \"yes\", \"kernels_csv\": \"no\"}");
+    assert_string_equal(out + strlen(out) - 4, "]\n}\n");
+    free(out);
+    free(err);
+}
+
+/* --format md: the table's sections as pipe tables, machines as columns */
+static void test_format_md(void **state)
+{
+    struct fixture *fx = *state;
+    two_machines(fx);
+    char *out, *err;
+    const char *subs[] = {"a", "b"};
+    assert_int_equal(run_fmt(fx, 2, subs, FK_OUT_MD, &out, &err), 0);
+    assert_string_equal(err, "");
+    assert_null(strstr(out, "== "));
+    expect_in(out, "\n| machine | name | cpu | identity | run | commit | files |\n| --- | --- |");
+    expect_in(out, "\n| M2 | b | CPU B, \"quoted\" | vendor=GenuineIntel family=6 microcode=0x2b | 2026-01-02 | ? | "
+                   "machine.csv hypotheses.csv |\n");
+    expect_in(out, "\n| read_ceiling | DRAM | 1 | 20 | 40 |\n");
+    expect_in(out, "\n| hypothesis | role | M1 | M2 | differs |\n| --- | --- | --- | --- | --- |\n");
+    expect_in(out, "\n| E1 | guard | SUPPORTED | FALSIFIED | differs |\n");
+    expect_in(out, "\n2 hypotheses, 1 with different verdicts between machines\n");
+    expect_in(out, "\n| gemv.f32.x | 64x64 | 1 | hot | 8.19 [7.45, 9.1] | - |\n");
+    expect_in(out, "\n| S1 T1 hot | 1.5x | M2 | gemv.f32.y vs gemv.f32.scalar | SUPPORTED | 4 [3.5, 5] | M2/M1 2 [1.4, 3.33] | "
+                   "stronger |\n");
+    expect_in(out, "\n1 machine pairs compared: 1 changed strength, 0 the same within the intervals\n");
+    free(out);
+    free(err);
+}
+
+/* md puts machines in columns: more than fit is an error naming the limit */
+static void test_format_md_limit(void **state)
+{
+    struct fixture *fx = *state;
+    for (int i = 0; i < 57; i++) {
+        char sub[16];
+        snprintf(sub, sizeof sub, "m%02d", i);
+        put(fx, sub, "hypotheses.csv", HHDR "S1,speedup,claim,k,b,1x1,yes,1,hot,SUPPORTED,2,1,3,20,1.5\n");
+    }
+    char *out, *err;
+    const char *subs[] = {""};
+    assert_int_equal(run_fmt(fx, 1, subs, FK_OUT_MD, &out, &err), 2);
+    expect_in(err, "at most 56 machines, got 57");
+    free(out);
+    free(err);
+    assert_int_equal(run_fmt(fx, 1, subs, FK_OUT_JSON, &out, &err), 0);
+    expect_in(out, "\"machines\": \"57\"");
     free(out);
     free(err);
 }
@@ -232,6 +357,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_machines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_md, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_md_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parent_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_malformed, setup, teardown),

@@ -1,7 +1,7 @@
 /* libFuzzer: the readers of `falsify compare` (machine.csv and
  * hypotheses.csv of two results folders).  The input is split at its
  * first NUL byte: machine.csv, then hypotheses.csv; both folders get the
- * same files. */
+ * same files; every output format is written. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!out)
         return 0;
     char *dirs[2] = {dir, dir};
-    fk_compare(2, dirs, out, out);  /* messages about bad input are not the point: crashes, leaks and UB are */
+    /* messages about bad input are not the point: crashes, leaks and UB are;
+     * each format walks the rows its own way (csv/json long, md wide) */
+    fk_compare(2, dirs, out, out);
+    fk_compare_format(2, dirs, FK_OUT_JSON, out, out);
+    fk_compare_format(2, dirs, FK_OUT_MD, out, out);
     fclose(out);
     return 0;
 }
