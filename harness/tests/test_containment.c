@@ -4,6 +4,7 @@
  * residue, the W4A8 bound catches a 127/128 scale, timed outputs and inputs
  * are verified, and a run that tests nothing fails. */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include "../gate.h"
 #include "../registry.h"
 #include "../sandbox.h"
+#include "../verify.h"
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -492,6 +494,12 @@ static void test_edge_shapes(void **state)
     assert_true(m != n || memcmp(s, t, (size_t)n * sizeof *s) != 0);  /* the random ones moved */
 }
 
+static void fake_release(const struct fk_shape *s, void *packed)
+{
+    (void)s;
+    (void)packed;
+}
+
 /* Correctness where the timing runs: fk_exec_verify sees an input mutated
  * by the timed call, and passes a correct kernel, at 1 and 2 threads. */
 static void test_exec_verify(void **state)
@@ -532,6 +540,60 @@ static void test_exec_verify(void **state)
     }
     if (pool)
         fk_pool_destroy(pool);
+    fk_case_free(&cs);
+}
+
+/* The per-run pack cache of timing (fk_inst_init_cached): a file of the
+ * right size is read instead of calling pack(), into the instance's own
+ * allocation; a file of another size is ignored (pack runs); a plugin with
+ * release() never uses it. */
+static void test_pack_cache(void **state)
+{
+    struct env *v = *state;
+    const struct fk_kernel *k = find(&v->c.reg, "gemv.q4_0.scalar");
+    assert_non_null(k);
+    assert_null(fk_kernel_release(k));
+    struct fk_shape s = {8, 64, 1};
+    assert_int_equal(ensure_case(v, k, &s), 0);
+    struct fk_case cs;
+    struct fk_err e;
+    assert_int_equal(fk_case_load(&cs, v->c.oracle_dir, k->op, &s, 1, k->weights, k->acts, &e), 0);
+    struct fk_inst ref, in;
+    assert_int_equal(fk_inst_init(&ref, k, &cs, &e), 0);
+    size_t pb = ref.packed_bytes;
+    char path[] = "/tmp/falsify-packcache-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    /* right size, marked content: read, not packed */
+    unsigned char *marked = malloc(pb);
+    assert_non_null(marked);
+    for (size_t i = 0; i < pb; i++)
+        marked[i] = (unsigned char)(i * 7 + 3);
+    assert_int_equal(write(fd, marked, pb), (ssize_t)pb);
+    close(fd);
+    assert_int_equal(fk_inst_init_cached(&in, k, &cs, path, &e), 0);
+    assert_memory_equal(in.packed, marked, pb);
+    assert_true(in.packed != (void *)marked);
+    fk_inst_free(&in);
+    /* wrong size: ignored, pack() runs and gives the reference bytes */
+    assert_int_equal(truncate(path, (off_t)pb - 1), 0);
+    assert_int_equal(fk_inst_init_cached(&in, k, &cs, path, &e), 0);
+    assert_memory_equal(in.packed, ref.packed, pb);
+    fk_inst_free(&in);
+    /* a plugin with release(): its packed bytes are not plain data; never read */
+    struct fk_kernel kr = *k;
+    kr.size = sizeof kr;
+    kr.release = fake_release;
+    assert_int_equal(truncate(path, 0), 0);
+    fd = open(path, O_WRONLY);
+    assert_int_equal(write(fd, marked, pb), (ssize_t)pb);
+    close(fd);
+    assert_int_equal(fk_inst_init_cached(&in, &kr, &cs, path, &e), 0);
+    assert_memory_equal(in.packed, ref.packed, pb);
+    fk_inst_free(&in);
+    unlink(path);
+    free(marked);
+    fk_inst_free(&ref);
     fk_case_free(&cs);
 }
 
@@ -621,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_neighbour_write),
         cmocka_unit_test(test_w4a8_bound),
         cmocka_unit_test(test_exec_verify),
+        cmocka_unit_test(test_pack_cache),
         cmocka_unit_test(test_oracle_failure_keeps_nothing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,10 +7,12 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../npy.h"
@@ -111,6 +113,12 @@ static void expect_reject(const char *path, const char *rule)
     assert_null(a.data);
     if (!strstr(e.msg, path) || !strstr(e.msg, rule))
         fail_msg("message \"%s\" should name %s and \"%s\"", e.msg, path, rule);
+    struct fk_err em = {{0}};  /* the mapping reader applies the same rules */
+    assert_int_not_equal(fk_npy_map(path, &a, &em), 0);
+    assert_null(a.data);
+    assert_null(a.map);
+    if (!strstr(em.msg, path) || !strstr(em.msg, rule))
+        fail_msg("fk_npy_map: message \"%s\" should name %s and \"%s\"", em.msg, path, rule);
 }
 
 static void expect_reject_bytes(struct fixture *fx, const void *bytes, size_t n, const char *rule)
@@ -186,6 +194,42 @@ static void test_round_trip_zero_size(void **state)
     assert_int_equal(a.shape[1], 7);
     assert_non_null(a.data);
     fk_npy_free(&a);
+}
+
+/* fk_npy_map: the same array, in the file's own pages, read-only. */
+static void test_map_round_trip_read_only(void **state)
+{
+    struct fixture *fx = *state;
+    const int64_t shape[2] = {37, 29};
+    float v[37 * 29];
+    for (int i = 0; i < 37 * 29; i++)
+        v[i] = (float)i * 0.25f - 3.0f;
+    struct fk_err e = {{0}};
+    assert_int_equal(fk_npy_write(fx->path, "<f4", 2, shape, v, &e), 0);
+    struct fk_npy a;
+    if (fk_npy_map(fx->path, &a, &e))
+        fail_msg("%s", e.msg);
+    assert_non_null(a.map);
+    assert_true((uintptr_t)a.data % 64 == 0);
+    assert_int_equal(a.count, 37 * 29);
+    assert_memory_equal(a.data, v, sizeof v);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {  /* a write to a mapped array must fault, never reach the file */
+        signal(SIGSEGV, SIG_DFL);  /* not cmocka's handler */
+        ((volatile float *)a.data)[5] = 1.0f;
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGSEGV);
+    fk_npy_free(&a);
+    assert_null(a.map);
+    struct fk_npy b;
+    assert_int_equal(fk_npy_read(fx->path, &b, &e), 0);  /* the file is unchanged */
+    assert_memory_equal(b.data, v, sizeof v);
+    fk_npy_free(&b);
 }
 
 /* ---- files written elsewhere ---- */
@@ -471,6 +515,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_all_dtypes_ndim0_to_4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_zero_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_round_trip_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_numpy_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_bad_magic, setup, teardown),
