@@ -78,6 +78,8 @@ struct fk_decoder {
     double op_ns[FK_DOP_COUNT];  /* accumulated since the last reset */
     char gemm_note[256];         /* why prefill fell back to GEMV, if it did */
     double packed_extra_bytes;   /* bytes of packed copies made (not mapped) */
+    enum fk_dop cur_op;          /* what the plugin call in progress computes, for the watch (watch.h) */
+    int cur_layer, cur_pos, cur_npos;  /* its layer and positions cur_pos.. +cur_npos-1 (-1: none) */
 };
 
 /* The plugin for (op, weights, acts): fk_registry_best of "op.format"

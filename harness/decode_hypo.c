@@ -561,8 +561,6 @@ static void eval_one(const struct fk_decode_env *env, struct mcache *mc, const s
         snprintf(r->reason, sizeof r->reason, "emulated: no speed verdicts");
         goto out;
     }
-    if (!(*asked)++)
-        *ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
     if (!env->quiet)
         fprintf(stderr, "[%s] %s on %s ...\n", h->id, dkind_names[h->kind], h->model);
     switch (h->kind) {
@@ -575,6 +573,8 @@ static void eval_one(const struct fk_decode_env *env, struct mcache *mc, const s
     case DK_ROOFLINE: {
         if (arm_build(&x, 0, &h->subject, x.prompt_len) != 0)
             break;
+        if (!(*asked)++)  /* only here: a run that needs none never measures them */
+            *ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
         if (!*ceil) {
             r->v = FK_UNTESTABLE;
             snprintf(r->reason, sizeof r->reason, "no machine ceilings");

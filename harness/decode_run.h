@@ -40,6 +40,9 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
                       const struct fk_machine *ceilings,
                       uint64_t seed, int progress, struct fk_decode_result *r, struct fk_err *e);
 void fk_decode_result_free(struct fk_decode_result *r);
+/* The per-token roofline figures of a measured r (level, ceiling, bound,
+ * fraction with its interval) from the ceilings (NULL: none, NaN). */
+void fk_decode_roofline(struct fk_decode_result *r, const struct fk_model *m, const struct fk_machine *ceilings);
 
 /* results_dir/decode.csv, decode_tokens.csv, decode_ops.csv: rows keyed
  * by (model, weights, threads) replace earlier ones; atomic writes. */

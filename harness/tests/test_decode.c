@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -269,6 +270,76 @@ static void test_decode_hypotheses(void **state)
     fclose(f);
     assert_true(mem);
     assert_true(four);
+    /* a guard FALSIFIED fails the run (exit 1, as check --strict); the same
+     * verdict on a claim does not */
+    write_file("build/test-decode/guard.ini",
+               "[mem-guard]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32@1\n"
+               "threshold = 0.01\nrole = guard\n");
+    assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/guard.ini"), 1);
+    write_file("build/test-decode/claim.ini",
+               "[mem-claim]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32@1\n"
+               "threshold = 0.01\nrole = claim\n");
+    assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/claim.ini"), 0);
+}
+
+/* Runs `falsify decode ARGS` (stderr to build/test-decode/err.txt):
+ * the exit status, or -1 where the binary cannot be run (qemu-user cannot
+ * exec an aarch64 binary from the emulated process). */
+static int run_cli(const char *env_prefix, const char *args)
+{
+    const char *emu = getenv("FALSIFY_EMULATED");
+    if (emu && emu[0] && strcmp(emu, "0") != 0)
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s decode %s --no-write --quiet --results build/test-decode/cli >/dev/null "
+             "2>build/test-decode/err.txt", env_prefix, getenv("FALSIFY_BIN") ? getenv("FALSIFY_BIN") : "build/falsify",
+             args);
+    const int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void assert_err_names(const char *a, const char *b, const char *c)
+{
+    char text[2048] = "";
+    FILE *f = fopen("build/test-decode/err.txt", "r");
+    assert_non_null(f);
+    const size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    printf("  %s", text);
+    if (!strstr(text, a) || !strstr(text, b) || !strstr(text, c))
+        fail_msg("stderr '%s' does not name '%s', '%s' and '%s'", text, a, b, c);
+}
+
+/* Plugins run in the harness process during decode (no fork sandbox): a
+ * faulting or hanging one ends the run with exit 1, naming the plugin and
+ * the op, at 1 and 2 threads and under --hypotheses; never a hang. */
+static void test_plugin_fault_and_hang(void **state)
+{
+    (void)state;
+    struct fk_err e;
+    assert_int_equal(fk_mkdirs("build/test-decode", &e), 0);
+    int rc = run_cli("", "--preset tiny --weights f32 --no-gemm --gemv gemv.f32.mutant-trap --steps 4");
+    if (rc < 0)
+        skip();
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-trap", "op qkv, layer 0", "SIGILL");
+    rc = run_cli("", "--preset tiny --weights f32 --no-gemm --gemv gemv.f32.mutant-trap --steps 4 --threads 2");
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-trap", "op qkv", "crashed");
+    rc = run_cli("FALSIFY_CALL_DEADLINE_S=1", "--preset tiny --weights f32 --gemv gemv.f32.mutant-hang --threads 2");
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-hang", "op classifier", "did not return within");
+    write_file("build/test-decode/hang.ini",
+               "[h]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32@1\n"
+               "baseline = f32@1:gemv=gemv.f32.mutant-hang\nthreshold = 1\nrole = claim\n");
+    rc = run_cli("FALSIFY_CALL_DEADLINE_S=1", "--hypotheses build/test-decode/hang.ini");
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-hang", "(op ", "did not return within");
+    /* a deadline that is not a number is bad input */
+    assert_int_equal(run_cli("FALSIFY_CALL_DEADLINE_S=soon", "--preset tiny --weights f32 --steps 4"), 2);
+    assert_err_names("FALSIFY_CALL_DEADLINE_S", "soon", "seconds");
 }
 
 int main(void)
@@ -276,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_override),
         cmocka_unit_test(test_decode_hypotheses),
+        cmocka_unit_test(test_plugin_fault_and_hang),
         cmocka_unit_test(test_tiny_all_configs),
         cmocka_unit_test(test_prefill_paths_agree),
         cmocka_unit_test(test_swiglu_mutant_caught),
