@@ -163,11 +163,16 @@ $(BUILD)/tests/%: harness/tests/%.c $(LIB_OBJS) $(HDRS)
 
 # The falsification run: correctness against the oracle, then every hypothesis.
 # Exits non-zero iff a guard is FALSIFIED or a kernel is wrong or crashed.
+# Then the model-level claims on the small presets ($(DECODE_SMALL); about
+# 30 s on 2 cores; DECODE_SMALL= skips them; TinyLlama is `make decode`).
+DECODE_SMALL ?= hypotheses/decode-small.ini
 falsify:
 	@$(DEPS) falsify
 	@$(MAKE) --no-print-directory build
 	@PY=$$($(DEPS) python) && echo "oracle interpreter: $$PY" && \
-	  FALSIFY_PYTHON=$$PY $(BUILD)/falsify check --strict $(HYPOTHESES)
+	  { FALSIFY_PYTHON=$$PY $(BUILD)/falsify check --strict $(HYPOTHESES); rc=$$?; \
+	  $(if $(DECODE_SMALL),FALSIFY_PYTHON=$$PY $(BUILD)/falsify decode --hypotheses $(DECODE_SMALL) || { d=$$?; [ $$rc -ne 0 ] || rc=$$d; };) \
+	  exit $$rc; }
 
 # Reproducibility as a tested property: the hypothesis files H (default: all)
 # run N times, each `falsify check` a fresh process with its own results

@@ -235,7 +235,7 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
             goto fail;
         gemv_used += want != NULL;
         scratch = max_sz(scratch, prep_size(mm->gemv->k, (struct fk_shape){mm->t->rows, mm->t->cols, 1}));
-        if (d->maxp > 1 && !o->no_gemm && i < 7 * L) {  /* the classifier runs on the last row only */
+        if ((d->maxp > 1 || o->gemm_decode) && !o->no_gemm && i < 7 * L) {  /* the classifier: one row, GEMV */
             char why[256];
             const struct fk_entry *gov = o->gemm ? find_any(reg, mut, o->gemm) : NULL;
             if (o->gemm && !gov) {
@@ -273,7 +273,7 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
                 fk_format_name(d->mm[0].t->fmt), fk_format_name(m->acts));
         goto fail;
     }
-    if (o->gemm && d->maxp > 1 && !o->no_gemm && !gemm_used) {
+    if (o->gemm && (d->maxp > 1 || o->gemm_decode) && !o->no_gemm && !gemm_used) {
         fk_fail(e, "--gemm '%s': takes none of this model's matmuls", o->gemm);
         goto fail;
     }
@@ -366,14 +366,14 @@ void fk_decoder_reset(struct fk_decoder *d)
         (d)->op_ns[slot] += (double)(fk_now_ns() - t0_);       \
     } while (0)
 
-/* y (n, rows) = x (n, cols) . W^T for matmul mm: GEMM when n > 1 and a
- * GEMM plugin was chosen, else GEMV per row. */
+/* y (n, rows) = x (n, cols) . W^T for matmul mm: GEMM when n > 1 (or
+ * gemm_decode) and a GEMM plugin was chosen, else GEMV per row. */
 static void matmul(struct fk_decoder *d, const struct fk_mm *mm, const float *x, float *y, int n)
 {
     struct fk_args a;
     memset(&a, 0, sizeof a);
     a.scratch = d->scratch;
-    if (n > 1 && mm->gemm) {
+    if ((n > 1 || d->o.gemm_decode) && mm->gemm) {
         a.shape = (struct fk_shape){mm->t->rows, mm->t->cols, n};
         a.w = mm->wm;
         a.x = x;

@@ -45,6 +45,7 @@ struct fk_decode_opts {
     const char *gemv, *gemm, *attention, *rmsnorm, *rope, *swiglu;
     int threads;        /* >= 1; a pool is created when > 1 */
     int no_gemm;        /* prefill through the GEMV plugin row by row */
+    int gemm_decode;    /* decode tokens (batch 1) through the GEMM plugin too (AMX tiles at batch 1) */
     int max_ctx;        /* KV-cache positions to allocate (0 or > seq_len: seq_len) */
 };
 

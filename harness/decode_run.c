@@ -216,7 +216,7 @@ void fk_decode_result_free(struct fk_decode_result *r)
 
 /* Keeps the lines of path whose first nkey fields are not among the keys
  * of fresh (a block of lines without header), then appends fresh. */
-static int merge_csv(const char *path, const char *header, const char *fresh, int nkey, struct fk_err *e)
+int fk_decode_merge_csv(const char *path, const char *header, const char *fresh, int nkey, struct fk_err *e)
 {
     char *old = NULL;
     size_t oldn = 0;
@@ -339,13 +339,13 @@ int fk_decode_write(const char *results_dir, const char *machine, const char *cp
     char path[700];
     int rc = 0;
     snprintf(path, sizeof path, "%s/decode.csv", results_dir);
-    rc |= merge_csv(path, DECODE_HEADER, main.s ? main.s : "", 3, e);
+    rc |= fk_decode_merge_csv(path, DECODE_HEADER, main.s ? main.s : "", 3, e);
     snprintf(path, sizeof path, "%s/decode_tokens.csv", results_dir);
     if (!rc)
-        rc |= merge_csv(path, "model,weights,threads,step,token,ns,bytes,date", tok.s ? tok.s : "", 3, e);
+        rc |= fk_decode_merge_csv(path, "model,weights,threads,step,token,ns,bytes,date", tok.s ? tok.s : "", 3, e);
     snprintf(path, sizeof path, "%s/decode_ops.csv", results_dir);
     if (!rc)
-        rc |= merge_csv(path, "model,weights,threads,op,ns_per_token,share,date", ops.s ? ops.s : "", 3, e);
+        rc |= fk_decode_merge_csv(path, "model,weights,threads,op,ns_per_token,share,date", ops.s ? ops.s : "", 3, e);
     free(main.s);
     free(tok.s);
     free(ops.s);
