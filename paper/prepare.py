@@ -652,9 +652,9 @@ def prepare_decode(m, out, v, plan, skip):
         y += 0.6
     write(os.path.join(out, "decode_tps.dat"), "\n".join(lines) + "\n")
     write(os.path.join(out, "decode_tps_tics.dat"), "".join("%g %s\n" % (y_, q(k)) for y_, k in tics))
-    # labels right of the bars: room of about two decades on the log axis
+    # labels right of the bars: room of about a decade on the log axis
     v.append("dt_ymax = %g\ndt_xmin = %g\ndt_xmax = %g\n" % (
-        max(y - 0.6, 1), 10 ** math.floor(math.log10(min(xs) / 1.5)), 10 ** math.ceil(math.log10(max(xs)) + 2.2)))
+        max(y - 0.6, 1), 10 ** math.floor(math.log10(min(xs) / 1.5)), 10 ** math.ceil(math.log10(max(xs)) + 1.3)))
     v.append("dt_wnames = %s\ndt_wcolors = %s\n" % (q(" ".join(wts)), q(" ".join("#%06x" % wcol[w] for w in wts))))
     plan.append("decode_tps 6.5 %.2f" % max(2.8, 1.2 + 0.17 * y))
 
