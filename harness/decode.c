@@ -124,6 +124,10 @@ static int choose(const struct fk_registry *reg, const struct fk_registry *mut, 
         return *out ? 0 : fk_fail(e, "decode: %s", why);
     }
     const struct fk_entry *en = find_any(reg, mut, want);
+    const char *dot = strrchr(want, '.');
+    if (!en && dot && fk_variant_rank(dot + 1, NULL) >= 0)  /* amx on aarch64: a capability, not a typo */
+        return fk_fail(e, "%s '%s': not runnable here: no %s plugin is built for this architecture", flag, want,
+                       dot + 1);
     if (!en)
         return fk_fail(e, "%s '%s': no such plugin (see 'falsify list --mutants')", flag, want);
     if (en->status != FK_RUNNABLE)
@@ -226,8 +230,8 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
         /* overrides apply where their formats fit; else the best */
         const struct fk_entry *ov = o->gemv ? find_any(reg, mut, o->gemv) : NULL;
         const char *want = ov && ov->k && ov->k->weights == wf && ov->k->acts == m->acts ? o->gemv : NULL;
-        if (o->gemv && !ov) {
-            fk_fail(e, "--gemv '%s': no such plugin (see 'falsify list')", o->gemv);
+        if (o->gemv && !ov) {  /* says why: not built for this architecture, or no such plugin */
+            choose(reg, mut, "--gemv", o->gemv, FK_OP_GEMV, wf, m->acts, &mm->gemv, e);
             goto fail;
         }
         if (choose(reg, mut, "--gemv", want, FK_OP_GEMV, wf, m->acts, &mm->gemv, e) ||
@@ -239,7 +243,7 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
             char why[256];
             const struct fk_entry *gov = o->gemm ? find_any(reg, mut, o->gemm) : NULL;
             if (o->gemm && !gov) {
-                fk_fail(e, "--gemm '%s': no such plugin (see 'falsify list')", o->gemm);
+                choose(reg, mut, "--gemm", o->gemm, FK_OP_GEMM, wf, m->acts, &mm->gemm, e);
                 goto fail;
             }
             if (gov && gov->k && gov->k->weights == wf && gov->k->acts == m->acts) {

@@ -797,7 +797,7 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
     for (int i = 0; i < nh; i++)
         cap += h[i].kind == DK_KVCACHE ? h[i].ncontext : 1;
     struct drow *rows = calloc((size_t)cap + 1, sizeof *rows);
-    int nrows = 0, asked = 0, guard_falsified = 0;
+    int nrows = 0, asked = 0, guard_falsified = 0, broken = 0;
     const struct fk_machine *ceil = NULL;
     struct mcache mc;
     memset(&mc, 0, sizeof mc);
@@ -814,6 +814,10 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
                r->subject, r->baseline, fk_verdict_name(r->v), r->fig, iv, r->n, r->note,
                r->reason[0] ? " " : "", r->reason);
         guard_falsified += r->h->role_guard && r->v == FK_FALSIFIED;
+        /* as check --strict: UNTESTABLE only for a capability (threads,
+         * a plugin the CPU cannot run, emulation), never because the run broke */
+        broken += r->v == FK_UNTESTABLE && !strncmp(r->reason, "failed: ", 8) &&
+                  !strstr(r->reason, "not runnable here");
     }
     /* results/<machine>/decode_hypotheses.csv: this file's rows replace its
      * earlier ones (key: hypothesis, file), other files' rows stay */
@@ -858,7 +862,10 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
     }
     if (guard_falsified)
         printf("FAIL: %d guard hypothesis verdict(s) FALSIFIED\n", guard_falsified);
+    if (broken)
+        printf("FAIL: %d hypothesis verdict(s) UNTESTABLE because the run failed, not for a capability "
+               "(see 'failed:' above)\n", broken);
     free(rows);
     free(h);
-    return rc ? rc : guard_falsified ? 1 : 0;
+    return rc ? rc : guard_falsified || broken ? 1 : 0;
 }

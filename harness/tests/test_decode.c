@@ -297,6 +297,12 @@ static void test_decode_hypotheses(void **state)
                "[mem-claim]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32@1\n"
                "threshold = 0.01\nrole = claim\n");
     assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/claim.ini"), 0);
+    /* a configuration that cannot be built (wrong op for a plugin) is not a
+     * capability: the run fails, as check --strict fails it */
+    write_file("build/test-decode/broken.ini",
+               "[broken]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32@1\n"
+               "baseline = f32@1:attention=rope.f32.scalar\nthreshold = 1\nrole = claim\n");
+    assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/broken.ini"), 1);
 }
 
 /* Runs `falsify decode ARGS` (stderr to build/test-decode/err.txt):
