@@ -899,7 +899,7 @@ def decode_tex(m, drawn):
     for f, cap in (("decode_tps", r"Decode tokens/s per configuration (bar: CI over the tokens), the black tick "
                                   r"the per-token roofline bound, the label the fraction reached."),
                    ("decode_ops", r"Where a decode token's time goes: the per-op shares of \texttt{decode\_ops.csv}, "
-                                  r"total ms/token at the right.")):
+                                  r"mean total ms/token at the right.")):
         if f in drawn:
             out += [r"\begin{figure}[htbp]\centering",
                     r"\includegraphics[width=\linewidth,height=0.9\textheight,keepaspectratio]{figures/%s/%s.pdf}" % (

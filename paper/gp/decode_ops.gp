@@ -1,5 +1,5 @@
 # Model level: where a decode token's time goes (decode_ops.csv): each configuration's
-# token split by op (share of the summed per-op time), the total ms/token at the right.
+# token split by op (share of the summed per-op time), the mean total ms/token at the right.
 load "paper/gp/common.gp"
 set title sprintf("Per-op breakdown of a decode token — %s", machine) noenhanced
 set xlabel "share of a decode token's time (%)"
