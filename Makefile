@@ -163,11 +163,16 @@ $(BUILD)/tests/%: harness/tests/%.c $(LIB_OBJS) $(HDRS)
 
 # The falsification run: correctness against the oracle, then every hypothesis.
 # Exits non-zero iff a guard is FALSIFIED or a kernel is wrong or crashed.
+# Then the model-level claims on the small presets ($(DECODE_SMALL); about
+# 30 s on 2 cores; DECODE_SMALL= skips them; TinyLlama is `make decode`).
+DECODE_SMALL ?= hypotheses/decode-small.ini
 falsify:
 	@$(DEPS) falsify
 	@$(MAKE) --no-print-directory build
 	@PY=$$($(DEPS) python) && echo "oracle interpreter: $$PY" && \
-	  FALSIFY_PYTHON=$$PY $(BUILD)/falsify check --strict $(HYPOTHESES)
+	  { FALSIFY_PYTHON=$$PY $(BUILD)/falsify check --strict $(HYPOTHESES); rc=$$?; \
+	  $(if $(DECODE_SMALL),FALSIFY_PYTHON=$$PY $(BUILD)/falsify decode --hypotheses $(DECODE_SMALL) || { d=$$?; [ $$rc -ne 0 ] || rc=$$d; };) \
+	  exit $$rc; }
 
 # Reproducibility as a tested property: the hypothesis files H (default: all)
 # run N times, each `falsify check` a fresh process with its own results
@@ -262,6 +267,7 @@ FT_FIGS = throughput speedup scaling roofline error verdicts
 FT_MACH = amd-epyc-2c synthetic-example-4c
 FT_PART = synthetic-partial-v3-2c
 FT_RES  = paper/sample-results
+FT_DECODE = synthetic-example-4c
 figures-test: $(BUILD)/falsify
 	@$(DEPS) figures
 	@rm -rf $(FT_DIR) && sh paper/figures.sh $(FT_RES) $(FT_DIR)/figures $(FT_DIR)/work > $(FT_DIR).log
@@ -273,8 +279,12 @@ figures-test: $(BUILD)/falsify
 	  [ -s $(FT_DIR)/figures/$(FT_PART)/$$f.pdf ] || { echo "figures-test: $(FT_PART)/$$f.pdf missing"; fail=1; }; done; \
 	  for f in scaling roofline; do [ ! -e $(FT_DIR)/figures/$(FT_PART)/$$f.pdf ] && \
 	  grep -q "$(FT_PART): $$f not drawn" $(FT_DIR).log || { echo "figures-test: $(FT_PART)/$$f not skipped with a note"; fail=1; }; done; \
-	  for t in macros.tex body.tex matrix.tex verdicts-0.tex verdicts-2.tex machine-0.tex; do \
-	  [ -s $(FT_DIR)/work/tex/$$t ] || { echo "figures-test: missing $$t"; fail=1; }; done; exit $$fail
+	  for t in macros.tex body.tex matrix.tex verdicts-0.tex verdicts-2.tex machine-0.tex decode.tex; do \
+	  [ -s $(FT_DIR)/work/tex/$$t ] || { echo "figures-test: missing $$t"; fail=1; }; done; \
+	  for f in decode_tps decode_ops; do [ -s $(FT_DIR)/figures/$(FT_DECODE)/$$f.pdf ] || \
+	  { echo "figures-test: $(FT_DECODE)/$$f.pdf missing"; fail=1; }; [ ! -e $(FT_DIR)/figures/$(FT_PART)/$$f.pdf ] && \
+	  grep -q "$(FT_PART): $$f not drawn" $(FT_DIR).log || { echo "figures-test: $(FT_PART)/$$f not skipped with a note"; fail=1; }; done; \
+	  grep -q "decode-[0-9].tex" $(FT_DIR)/work/tex/decode.tex || { echo "figures-test: no model-level section"; fail=1; }; exit $$fail
 	@sh paper/figures.sh $(FT_RES) $(FT_DIR)/again $(FT_DIR)/work2 > /dev/null
 	@cd $(FT_DIR)/figures && find . -type f | sort | xargs md5sum > ../sums1
 	@cd $(FT_DIR)/again && find . -type f | sort | xargs md5sum > ../sums2

@@ -7,6 +7,7 @@
 
 #include "stats.h"
 #include "timing.h"
+#include "watch.h"
 
 static const char *const dop_names[FK_DOP_COUNT] = {
     [FK_DOP_EMBED] = "embed",       [FK_DOP_RMSNORM] = "rmsnorm",   [FK_DOP_QKV] = "qkv",
@@ -81,15 +82,22 @@ static void call_task(void *ctx, int tid, int n)
         c->k->run(c->a, r0, r1);
 }
 
+/* Plugin calls run in this process, outside the sandbox of check: the
+ * watch (watch.h) names the plugin and op if one faults or hangs. */
 static void run_op(struct fk_decoder *d, const struct fk_kernel *k, const struct fk_args *a)
 {
     const int64_t chunks = (a->shape.rows + k->row_block - 1) / k->row_block;
     const int n = chunks < d->threads ? (int)chunks : d->threads;
     struct call c = {k, a, d->pool};
+    struct fk_cost cost = {0, 0, 0, 0};
+    if (k->cost)
+        k->cost(&a->shape, &cost);
+    fk_watch_enter(k->name, fk_dop_name(d->cur_op), d->cur_layer, d->cur_pos, d->cur_npos, cost.ops);
     if (n <= 1 || !d->pool)
         call_task(&c, 0, 1);
     else
         fk_pool_run(d->pool, n, call_task, &c);
+    fk_watch_leave();
 }
 
 /* ---- set-up ---- */
@@ -116,6 +124,10 @@ static int choose(const struct fk_registry *reg, const struct fk_registry *mut, 
         return *out ? 0 : fk_fail(e, "decode: %s", why);
     }
     const struct fk_entry *en = find_any(reg, mut, want);
+    const char *dot = strrchr(want, '.');
+    if (!en && dot && fk_variant_rank(dot + 1, NULL) >= 0)  /* amx on aarch64: a capability, not a typo */
+        return fk_fail(e, "%s '%s': not runnable here: no %s plugin is built for this architecture", flag, want,
+                       dot + 1);
     if (!en)
         return fk_fail(e, "%s '%s': no such plugin (see 'falsify list --mutants')", flag, want);
     if (en->status != FK_RUNNABLE)
@@ -153,7 +165,9 @@ static int pack_tensor(struct fk_decoder *d, const struct fk_entry *en, const st
         return fk_fail(e, "out of memory packing %s for %s (%zu bytes)", t->name, k->name, ps);
     }
     fk_tensor_f32(t, f);
+    fk_watch_enter(k->name, "pack", -1, -1, 0, 100.0 * (double)t->rows * (double)t->cols);
     const int rc = k->pack(&s, f, *own);
+    fk_watch_leave();
     free(f);
     if (rc != 0)
         return fk_fail(e, "%s: pack of %s (%lldx%lld) failed", k->name, t->name, (long long)t->rows,
@@ -178,6 +192,8 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
     d->o = *o;
     d->threads = o->threads < 1 ? 1 : o->threads;
     d->maxp = maxp < 1 ? 1 : maxp;
+    d->cur_layer = d->cur_pos = -1;
+    d->cur_npos = 0;
     const struct fk_model_cfg *c = &m->cfg;
     d->ctx = o->max_ctx > 0 && o->max_ctx < c->seq_len ? o->max_ctx : c->seq_len;
     if (c->dim % c->n_heads || c->n_heads % c->n_kv_heads || (c->dim / c->n_heads) % 2)
@@ -214,8 +230,8 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
         /* overrides apply where their formats fit; else the best */
         const struct fk_entry *ov = o->gemv ? find_any(reg, mut, o->gemv) : NULL;
         const char *want = ov && ov->k && ov->k->weights == wf && ov->k->acts == m->acts ? o->gemv : NULL;
-        if (o->gemv && !ov) {
-            fk_fail(e, "--gemv '%s': no such plugin (see 'falsify list')", o->gemv);
+        if (o->gemv && !ov) {  /* says why: not built for this architecture, or no such plugin */
+            choose(reg, mut, "--gemv", o->gemv, FK_OP_GEMV, wf, m->acts, &mm->gemv, e);
             goto fail;
         }
         if (choose(reg, mut, "--gemv", want, FK_OP_GEMV, wf, m->acts, &mm->gemv, e) ||
@@ -223,11 +239,11 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
             goto fail;
         gemv_used += want != NULL;
         scratch = max_sz(scratch, prep_size(mm->gemv->k, (struct fk_shape){mm->t->rows, mm->t->cols, 1}));
-        if (d->maxp > 1 && !o->no_gemm && i < 7 * L) {  /* the classifier runs on the last row only */
+        if ((d->maxp > 1 || o->gemm_decode) && !o->no_gemm && i < 7 * L) {  /* the classifier: one row, GEMV */
             char why[256];
             const struct fk_entry *gov = o->gemm ? find_any(reg, mut, o->gemm) : NULL;
             if (o->gemm && !gov) {
-                fk_fail(e, "--gemm '%s': no such plugin (see 'falsify list')", o->gemm);
+                choose(reg, mut, "--gemm", o->gemm, FK_OP_GEMM, wf, m->acts, &mm->gemm, e);
                 goto fail;
             }
             if (gov && gov->k && gov->k->weights == wf && gov->k->acts == m->acts) {
@@ -261,7 +277,7 @@ int fk_decoder_init(struct fk_decoder *d, const struct fk_model *m, const struct
                 fk_format_name(d->mm[0].t->fmt), fk_format_name(m->acts));
         goto fail;
     }
-    if (o->gemm && d->maxp > 1 && !o->no_gemm && !gemm_used) {
+    if (o->gemm && (d->maxp > 1 || o->gemm_decode) && !o->no_gemm && !gemm_used) {
         fk_fail(e, "--gemm '%s': takes none of this model's matmuls", o->gemm);
         goto fail;
     }
@@ -348,19 +364,20 @@ void fk_decoder_reset(struct fk_decoder *d)
 
 #define TIMED(d, slot, ...)                                    \
     do {                                                       \
+        (d)->cur_op = (slot);                                  \
         const uint64_t t0_ = fk_now_ns();                      \
         __VA_ARGS__;                                           \
         (d)->op_ns[slot] += (double)(fk_now_ns() - t0_);       \
     } while (0)
 
-/* y (n, rows) = x (n, cols) . W^T for matmul mm: GEMM when n > 1 and a
- * GEMM plugin was chosen, else GEMV per row. */
+/* y (n, rows) = x (n, cols) . W^T for matmul mm: GEMM when n > 1 (or
+ * gemm_decode) and a GEMM plugin was chosen, else GEMV per row. */
 static void matmul(struct fk_decoder *d, const struct fk_mm *mm, const float *x, float *y, int n)
 {
     struct fk_args a;
     memset(&a, 0, sizeof a);
     a.scratch = d->scratch;
-    if (n > 1 && mm->gemm) {
+    if ((n > 1 || d->o.gemm_decode) && mm->gemm) {
         a.shape = (struct fk_shape){mm->t->rows, mm->t->cols, n};
         a.w = mm->wm;
         a.x = x;
@@ -420,7 +437,11 @@ static void attention(struct fk_decoder *d, int l, int p, const float *q, float 
         memcpy(ks + (size_t)h * T * hd, kc + h * head, (size_t)T * hd * sizeof(float));
         memcpy(vs + (size_t)h * T * hd, vc + h * head, (size_t)T * hd * sizeof(float));
     }
+    d->cur_op = FK_DOP_KV;
+    fk_watch_enter(d->attention->k->name, "kv_cache pack", l, p, 1, 0);
     d->attention->k->pack(&s, d->stage, d->kv_packed);
+    fk_watch_leave();
+    d->cur_op = FK_DOP_ATTENTION;
     uint64_t t1 = fk_now_ns();
     d->op_ns[FK_DOP_KV] += (double)(t1 - t0);
     struct fk_args a;
@@ -456,8 +477,12 @@ int fk_decoder_forward(struct fk_decoder *d, const int *tokens, int n, struct fk
     const int D = c->dim, H = c->hidden, hd = D / c->n_heads, nkv = c->n_kv_heads, kvd = nkv * hd, L = c->n_layers;
     const size_t head = (size_t)d->ctx * hd;
     TIMED(d, FK_DOP_EMBED, for (int i = 0; i < n; i++) fk_tensor_row_f32(&m->tok_emb, tokens[i], d->x + (size_t)i * D));
+    d->cur_pos = d->pos;
     for (int l = 0; l < L; l++) {
         const struct fk_mm *mm = &d->mm[7 * l];
+        d->cur_layer = l;
+        d->cur_pos = d->pos;
+        d->cur_npos = n;  /* the projections see every prompt row */
         TIMED(d, FK_DOP_RMSNORM, rmsnorm(d, d->norm_packed[2 * l], d->x, d->xb, n));
         TIMED(d, FK_DOP_QKV, {
             matmul(d, &mm[0], d->xb, d->q, n);
@@ -466,6 +491,8 @@ int fk_decoder_forward(struct fk_decoder *d, const int *tokens, int n, struct fk
         });
         for (int i = 0; i < n; i++) {
             const int p = d->pos + i;
+            d->cur_pos = p;
+            d->cur_npos = 1;
             TIMED(d, FK_DOP_ROPE, {
                 rope(d, d->q + (size_t)i * D, d->qr + (size_t)i * D, c->n_heads, p);
                 rope(d, d->k + (size_t)i * kvd, d->og, nkv, p);
@@ -478,6 +505,8 @@ int fk_decoder_forward(struct fk_decoder *d, const int *tokens, int n, struct fk
             });
             attention(d, l, p, d->qr + (size_t)i * D, d->att + (size_t)i * D);
         }
+        d->cur_pos = d->pos;
+        d->cur_npos = n;
         TIMED(d, FK_DOP_WO, matmul(d, &mm[3], d->att, d->ob, n));
         TIMED(d, FK_DOP_RESIDUAL, for (size_t j = 0; j < (size_t)n * D; j++) d->x[j] += d->ob[j]);
         TIMED(d, FK_DOP_RMSNORM, rmsnorm(d, d->norm_packed[2 * l + 1], d->x, d->xb, n));
@@ -498,6 +527,9 @@ int fk_decoder_forward(struct fk_decoder *d, const int *tokens, int n, struct fk
         TIMED(d, FK_DOP_FFN_DOWN, matmul(d, &mm[6], d->hs, d->ob, n));
         TIMED(d, FK_DOP_RESIDUAL, for (size_t j = 0; j < (size_t)n * D; j++) d->x[j] += d->ob[j]);
     }
+    d->cur_layer = -1;
+    d->cur_pos = d->pos + n - 1;
+    d->cur_npos = 1;  /* the classifier runs on the last row only */
     const float *last = d->x + (size_t)(n - 1) * D;
     TIMED(d, FK_DOP_RMSNORM, rmsnorm(d, d->norm_packed[2 * L], last, d->xb, 1));
     TIMED(d, FK_DOP_CLS, matmul(d, &d->mm[7 * L], d->xb, d->logits, 1));

@@ -45,6 +45,7 @@ struct fk_decode_opts {
     const char *gemv, *gemm, *attention, *rmsnorm, *rope, *swiglu;
     int threads;        /* >= 1; a pool is created when > 1 */
     int no_gemm;        /* prefill through the GEMV plugin row by row */
+    int gemm_decode;    /* decode tokens (batch 1) through the GEMM plugin too (AMX tiles at batch 1) */
     int max_ctx;        /* KV-cache positions to allocate (0 or > seq_len: seq_len) */
 };
 
@@ -78,6 +79,8 @@ struct fk_decoder {
     double op_ns[FK_DOP_COUNT];  /* accumulated since the last reset */
     char gemm_note[256];         /* why prefill fell back to GEMV, if it did */
     double packed_extra_bytes;   /* bytes of packed copies made (not mapped) */
+    enum fk_dop cur_op;          /* what the plugin call in progress computes, for the watch (watch.h) */
+    int cur_layer, cur_pos, cur_npos;  /* its layer and positions cur_pos.. +cur_npos-1 (-1: none) */
 };
 
 /* The plugin for (op, weights, acts): fk_registry_best of "op.format"

@@ -21,7 +21,10 @@
  *   budget_s  = S                        ; per judged pair series (default 20)
  *
  * CONFIG op keys: gemv, gemm, attention, rmsnorm, rope, swiglu (a plugin
- * name each, or "none" for gemm = prefill by GEMV rows). */
+ * name each, or "none" for gemm = prefill by GEMV rows); engine = numpy
+ * runs oracle/forward.py --serve on the same model instead of the plugins
+ * (one thread, no op keys; speedup and parity only); decode = gemm runs
+ * the decode tokens (batch 1) through the GEMM plugin as well. */
 #include "decode_hypo.h"
 
 #include <math.h>
@@ -31,6 +34,7 @@
 
 #include <ini.h>
 
+#include "decode_numpy.h"
 #include "stats.h"
 #include "timing.h"
 
@@ -47,6 +51,8 @@ struct dconf {
     int threads;
     char ops[6][96];  /* gemv gemm attention rmsnorm rope swiglu */
     int no_gemm;
+    int numpy;        /* engine = numpy: oracle/forward.py, not the plugins */
+    int gemm_decode;  /* decode = gemm: batch-1 tokens through the GEMM plugin */
 };
 
 struct dhypo {
@@ -107,14 +113,39 @@ static int conf_parse(const char *s, struct dconf *c, char *err, size_t n)
                 if (!strcmp(t, op_keys[i]))
                     k = i;
         }
+        if (eq && !strcmp(t, "decode")) {
+            if (strcmp(eq, "gemm") && strcmp(eq, "gemv")) {
+                snprintf(err, n, "'%s': decode '%s': gemv (default) or gemm (batch-1 tokens through the GEMM "
+                         "plugin)", s, eq);
+                return -1;
+            }
+            c->gemm_decode = !strcmp(eq, "gemm");
+            continue;
+        }
+        if (eq && !strcmp(t, "engine")) {
+            if (strcmp(eq, "numpy") && strcmp(eq, "plugins")) {
+                snprintf(err, n, "'%s': engine '%s': numpy or plugins", s, eq);
+                return -1;
+            }
+            c->numpy = !strcmp(eq, "numpy");
+            continue;
+        }
         if (k < 0 || !*eq) {
-            snprintf(err, n, "'%s': '%s' is not op=plugin (ops: gemv gemm attention rmsnorm rope swiglu)", s, t);
+            snprintf(err, n, "'%s': '%s' is not op=plugin (ops: gemv gemm attention rmsnorm rope swiglu; "
+                     "engine=numpy)", s, t);
             return -1;
         }
         if (k == 1 && !strcmp(eq, "none"))
             c->no_gemm = 1;
         else
             snprintf(c->ops[k], sizeof c->ops[k], "%s", eq);
+    }
+    int nops = c->no_gemm + c->gemm_decode;
+    for (int i = 0; i < 6; i++)
+        nops += c->ops[i][0] != 0;
+    if (c->numpy && (nops || c->threads != 1)) {
+        snprintf(err, n, "'%s': engine=numpy runs oracle/forward.py on one thread: no op keys, threads 1", s);
+        return -1;
     }
     return 0;
 }
@@ -283,6 +314,9 @@ static int parse(const char *path, struct dhypo **out, int *n, struct fk_err *e)
                             : h->kind == DK_KVCACHE && !h->ncontext ? "context" : NULL;
         if (missing)
             snprintf(P.err, sizeof P.err, "%s:%d: [%s] missing required key '%s'", path, h->line, h->id, missing);
+        else if ((h->subject.numpy || h->baseline.numpy) && h->kind != DK_SPEEDUP && h->kind != DK_PARITY)
+            snprintf(P.err, sizeof P.err, "%s:%d: [%s] engine=numpy: kind %s needs the plugins (numpy: speedup, "
+                     "parity)", path, h->line, h->id, dkind_names[h->kind]);
     }
     if (P.err[0]) {
         free(P.h);
@@ -298,6 +332,8 @@ static int parse(const char *path, struct dhypo **out, int *n, struct fk_err *e)
 struct arm {
     struct fk_model *m;
     struct fk_decoder d;
+    struct fk_numpy_engine np;  /* engine = numpy: used instead of d */
+    int numpy;
     int tok;
     int live;
 };
@@ -349,10 +385,15 @@ static void opts_of(const struct dconf *c, struct fk_decode_opts *o)
         *dst[i] = c->ops[i][0] ? c->ops[i] : NULL;
     o->threads = c->threads;
     o->no_gemm = c->no_gemm;
+    o->gemm_decode = c->gemm_decode;
 }
 
 static int arm_fresh(struct eval *x, struct arm *a, int n)
 {
+    if (a->numpy) {
+        double ns;
+        return fk_numpy_prompt(&a->np, x->prompt, n, &a->tok, &ns, &x->e);
+    }
     fk_decoder_reset(&a->d);
     if (fk_decoder_forward(&a->d, x->prompt, n, &x->e) != 0)
         return -1;
@@ -364,8 +405,12 @@ static int arm_fresh(struct eval *x, struct arm *a, int n)
 static double arm_step(struct eval *x, int i)
 {
     struct arm *a = &x->a[i];
-    if (a->d.pos + 1 > x->limit && arm_fresh(x, a, x->prompt_len) != 0)
+    if ((a->numpy ? a->np.pos : a->d.pos) + 1 > x->limit && arm_fresh(x, a, x->prompt_len) != 0)
         return -1;
+    if (a->numpy) {  /* timed by the interpreter around its forward pass and argmax */
+        double ns;
+        return fk_numpy_step(&a->np, a->tok, &a->tok, &ns, &x->e) == 0 ? ns : -1;
+    }
     const uint64_t t0 = fk_now_ns();
     if (fk_decoder_forward(&a->d, &a->tok, 1, &x->e) != 0)
         return -1;
@@ -375,6 +420,10 @@ static double arm_step(struct eval *x, int i)
 
 static double arm_prefill(struct eval *x, int i, int n)
 {
+    if (x->a[i].numpy) {
+        double ns;
+        return fk_numpy_prompt(&x->a[i].np, x->prompt, n, &x->a[i].tok, &ns, &x->e) == 0 ? ns : -1;
+    }
     const uint64_t t0 = fk_now_ns();
     if (arm_fresh(x, &x->a[i], n) != 0)
         return -1;
@@ -476,6 +525,17 @@ static int arm_build(struct eval *x, int i, const struct dconf *c, int maxp)
         mc->m[k] = a->m = m;
         snprintf(mc->key[k], sizeof mc->key[k], "%s", key);
     }
+    if (c->numpy) {
+        char script[700];
+        const char *gen = x->env->oracle_script;
+        const char *slash = gen ? strrchr(gen, '/') : NULL;
+        snprintf(script, sizeof script, "%.*s%sforward.py", slash ? (int)(slash - gen) : 0, gen ? gen : "",
+                 slash ? "/" : "");
+        if (fk_numpy_start(&a->np, a->m, x->env->python, script, &x->e) != 0)
+            return -1;
+        a->numpy = a->live = 1;
+        return arm_fresh(x, a, x->prompt_len < maxp ? x->prompt_len : maxp);
+    }
     struct fk_decode_opts o;
     opts_of(c, &o);
     o.max_ctx = (x->limit > maxp ? x->limit : maxp) + 1;  /* the positions the pairs reach */
@@ -488,7 +548,9 @@ static int arm_build(struct eval *x, int i, const struct dconf *c, int maxp)
 static void arms_free(struct eval *x)
 {
     for (int i = 0; i < 2; i++) {  /* models stay in the cache */
-        if (x->a[i].live)
+        if (x->a[i].live && x->a[i].numpy)
+            fk_numpy_stop(&x->a[i].np);
+        else if (x->a[i].live)
             fk_decoder_free(&x->a[i].d);
         memset(&x->a[i], 0, sizeof x->a[i]);
     }
@@ -561,8 +623,6 @@ static void eval_one(const struct fk_decode_env *env, struct mcache *mc, const s
         snprintf(r->reason, sizeof r->reason, "emulated: no speed verdicts");
         goto out;
     }
-    if (!(*asked)++)
-        *ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
     if (!env->quiet)
         fprintf(stderr, "[%s] %s on %s ...\n", h->id, dkind_names[h->kind], h->model);
     switch (h->kind) {
@@ -575,6 +635,8 @@ static void eval_one(const struct fk_decode_env *env, struct mcache *mc, const s
     case DK_ROOFLINE: {
         if (arm_build(&x, 0, &h->subject, x.prompt_len) != 0)
             break;
+        if (!(*asked)++)  /* only here: a run that needs none never measures them */
+            *ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
         if (!*ceil) {
             r->v = FK_UNTESTABLE;
             snprintf(r->reason, sizeof r->reason, "no machine ceilings");
@@ -735,7 +797,7 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
     for (int i = 0; i < nh; i++)
         cap += h[i].kind == DK_KVCACHE ? h[i].ncontext : 1;
     struct drow *rows = calloc((size_t)cap + 1, sizeof *rows);
-    int nrows = 0, asked = 0, guard_falsified = 0;
+    int nrows = 0, asked = 0, guard_falsified = 0, broken = 0;
     const struct fk_machine *ceil = NULL;
     struct mcache mc;
     memset(&mc, 0, sizeof mc);
@@ -752,8 +814,13 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
                r->subject, r->baseline, fk_verdict_name(r->v), r->fig, iv, r->n, r->note,
                r->reason[0] ? " " : "", r->reason);
         guard_falsified += r->h->role_guard && r->v == FK_FALSIFIED;
+        /* as check --strict: UNTESTABLE only for a capability (threads,
+         * a plugin the CPU cannot run, emulation), never because the run broke */
+        broken += r->v == FK_UNTESTABLE && !strncmp(r->reason, "failed: ", 8) &&
+                  !strstr(r->reason, "not runnable here");
     }
-    /* results/<machine>/decode_hypotheses.csv, atomically */
+    /* results/<machine>/decode_hypotheses.csv: this file's rows replace its
+     * earlier ones (key: hypothesis, file), other files' rows stay */
     int rc = 0;
     char out[700], date[32];
     const time_t now = time(NULL);
@@ -761,44 +828,44 @@ int fk_decode_hypotheses(const struct fk_decode_env *env, const char *path)
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(out, sizeof out, "%s/decode_hypotheses.csv", env->results_dir);
-    struct fk_atomic a;
-    if (!env->emulated && nrows) {
-        if (fk_mkdirs(env->results_dir, &e) != 0 || fk_atomic_open(&a, out, &e) != 0) {
+    char *fresh = NULL;
+    size_t fresh_n = 0;
+    FILE *mf = !env->emulated && nrows ? open_memstream(&fresh, &fresh_n) : NULL;
+    if (mf) {
+        for (int i = 0; i < nrows; i++) {
+            const struct drow *r = &rows[i];
+            fprintf(mf, "%s,%s,%s,%s,%s,\"%s\",\"%s\",\"%s\",%.6g,%s,%.6g,%.6g,%.6g,%d,%.0f,%.0f,", r->h->id,
+                    r->h->file, dkind_names[r->h->kind], r->h->role_guard ? "guard" : "claim", r->h->model,
+                    r->subject, r->baseline, r->note, r->h->threshold, fk_verdict_name(r->v), r->fig, r->lo,
+                    r->hi, r->n, r->med_a, r->med_b);
+            const char *quoted[3] = {r->reason, r->h->claim, r->h->source};
+            for (int q = 0; q < 3; q++) {
+                fputc('"', mf);
+                for (const char *c = quoted[q]; *c; c++)
+                    fputs(*c == '"' ? "\"\"" : (char[2]){*c, 0}, mf);
+                fputs("\",", mf);
+            }
+            fprintf(mf, "%s,\"%s\",%d,%s,%s\n", env->machine, env->cpu_model, env->ncpu, FK_GIT_COMMIT, date);
+        }
+        fclose(mf);
+        if (fk_mkdirs(env->results_dir, &e) != 0 ||
+            fk_decode_merge_csv(out, "hypothesis,file,kind,role,model,subject,baseline,note,threshold,verdict,figure,"
+                                     "lo,hi,n,median_subject_ns,median_baseline_ns,reason,claim,source,machine,"
+                                     "cpu_model,cores_used,git_commit,date",
+                                fresh ? fresh : "", 2, &e) != 0) {
             fprintf(stderr, "falsify: %s\n", e.msg);
             rc = 2;
         } else {
-            fprintf(a.f, "hypothesis,file,kind,role,model,subject,baseline,note,threshold,verdict,figure,lo,hi,n,"
-                         "median_subject_ns,median_baseline_ns,reason,claim,source,machine,cpu_model,cores_used,"
-                         "git_commit,date\n");
-            for (int i = 0; i < nrows; i++) {
-                const struct drow *r = &rows[i];
-                fprintf(a.f, "%s,%s,%s,%s,%s,\"%s\",\"%s\",\"%s\",%.6g,%s,%.6g,%.6g,%.6g,%d,%.0f,%.0f,", r->h->id,
-                        r->h->file, dkind_names[r->h->kind], r->h->role_guard ? "guard" : "claim", r->h->model,
-                        r->subject, r->baseline, r->note, r->h->threshold, fk_verdict_name(r->v), r->fig, r->lo,
-                        r->hi, r->n, r->med_a, r->med_b);
-                fprintf(a.f, "\"");
-                for (const char *s = r->reason; *s; s++)
-                    fputs(*s == '"' ? "\"\"" : (char[2]){*s, 0}, a.f);
-                fprintf(a.f, "\",\"");
-                for (const char *s = r->h->claim; *s; s++)
-                    fputs(*s == '"' ? "\"\"" : (char[2]){*s, 0}, a.f);
-                fprintf(a.f, "\",\"");
-                for (const char *s = r->h->source; *s; s++)
-                    fputs(*s == '"' ? "\"\"" : (char[2]){*s, 0}, a.f);
-                fprintf(a.f, "\",%s,\"%s\",%d,%s,%s\n", env->machine, env->cpu_model, env->ncpu, FK_GIT_COMMIT,
-                        date);
-            }
-            if (fk_atomic_commit(&a, &e) != 0) {
-                fprintf(stderr, "falsify: %s\n", e.msg);
-                rc = 2;
-            } else {
-                printf("results: %s\n", out);
-            }
+            printf("results: %s\n", out);
         }
+        free(fresh);
     }
     if (guard_falsified)
         printf("FAIL: %d guard hypothesis verdict(s) FALSIFIED\n", guard_falsified);
+    if (broken)
+        printf("FAIL: %d hypothesis verdict(s) UNTESTABLE because the run failed, not for a capability "
+               "(see 'failed:' above)\n", broken);
     free(rows);
     free(h);
-    return rc ? rc : guard_falsified ? 1 : 0;
+    return rc ? rc : guard_falsified || broken ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "decode_hypo.h"
 #include "stats.h"
 #include "timing.h"
+#include "watch.h"
 
 #ifndef FK_GIT_COMMIT
 #define FK_GIT_COMMIT "unknown"
@@ -94,16 +95,7 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
     snprintf(r->wconf, sizeof r->wconf, "%s", m->wconf);
     snprintf(r->source, sizeof r->source, "%s", m->source);
     r->weight_bytes = fk_model_weight_bytes(m);
-    /* the ceiling of the level the per-token bytes live in (hot cache: a
-     * model smaller than the L3 is bounded by the L3, not by DRAM) */
-    double dram_gbs = 0;
     snprintf(r->level, sizeof r->level, "none");
-    if (ceilings && d.threads <= FK_MAX_THREADS) {
-        const double b = fk_model_step_weight_bytes(m) + fk_decode_kv_bytes(m, prompt_len + steps);
-        const int lv = fk_level_of(ceilings, b, d.threads, 0);
-        dram_gbs = ceilings->level_gbs[lv][d.threads];
-        snprintf(r->level, sizeof r->level, "%s", fk_level_name(lv));
-    }
     int *prompt = malloc((size_t)prompt_len * sizeof *prompt);
     r->ns = calloc((size_t)steps, sizeof *r->ns);
     r->bytes = calloc((size_t)steps, sizeof *r->bytes);
@@ -156,12 +148,11 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
         r->n = steps;
         for (int i = 0; i < FK_DOP_COUNT; i++)
             r->op_ns[i] = (d.op_ns[i] - op0[i]) / steps;
-        double *tps = malloc((size_t)steps * sizeof *tps), *fr = malloc((size_t)steps * sizeof *fr);
-        if (tps && fr) {
+        double *tps = malloc((size_t)steps * sizeof *tps);
+        if (tps) {
             double wb = 0, kvb = 0;
             for (int s = 0; s < steps; s++) {
                 tps[s] = 1e9 / r->ns[s];
-                fr[s] = dram_gbs > 0 ? r->bytes[s] / dram_gbs / r->ns[s] : NAN;
                 kvb += fk_decode_kv_bytes(m, prompt_len + 1 + s + 1) / steps;
                 wb += fk_model_step_weight_bytes(m) / steps;
             }
@@ -171,15 +162,9 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
             r->p99_ms = fk_quantile(r->ns, (size_t)steps, 0.99) * 1e-6;
             r->weight_bytes_token = wb;
             r->kv_bytes_token = kvb;
-            r->dram_gbs = dram_gbs;
-            r->roofline_ms = dram_gbs > 0 ? (wb + kvb) / dram_gbs * 1e-6 : NAN;
-            if (dram_gbs > 0)
-                median_ci(fr, steps, &r->fraction, &r->fraction_lo, &r->fraction_hi);
-            else
-                r->fraction = r->fraction_lo = r->fraction_hi = NAN;
         }
         free(tps);
-        free(fr);
+        fk_decode_roofline(r, m, ceilings);
         r->run_rss = peak_rss_bytes();
         if (r->run_rss > r->peak_rss)
             r->peak_rss = r->run_rss;
@@ -190,6 +175,32 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
     if (rc)
         fk_decode_result_free(r);
     return rc;
+}
+
+void fk_decode_roofline(struct fk_decode_result *r, const struct fk_model *m, const struct fk_machine *ceilings)
+{
+    r->dram_gbs = 0;
+    r->roofline_ms = r->fraction = r->fraction_lo = r->fraction_hi = NAN;
+    snprintf(r->level, sizeof r->level, "none");
+    if (!ceilings || r->threads > FK_MAX_THREADS || r->n < 1 || !r->ns)
+        return;
+    /* the ceiling of the level the per-token bytes live in (hot cache: a
+     * model smaller than the L3 is bounded by the L3, not by DRAM) */
+    const double b = fk_model_step_weight_bytes(m) + fk_decode_kv_bytes(m, r->prompt_len + r->n);
+    const int lv = fk_level_of(ceilings, b, r->threads, 0);
+    const double gbs = ceilings->level_gbs[lv][r->threads];
+    snprintf(r->level, sizeof r->level, "%s", fk_level_name(lv));
+    double *fr = malloc((size_t)r->n * sizeof *fr);
+    if (!fr || !(gbs > 0)) {
+        free(fr);
+        return;
+    }
+    for (int s = 0; s < r->n; s++)
+        fr[s] = r->bytes[s] / gbs / r->ns[s];
+    r->dram_gbs = gbs;
+    r->roofline_ms = (r->weight_bytes_token + r->kv_bytes_token) / gbs * 1e-6;
+    median_ci(fr, r->n, &r->fraction, &r->fraction_lo, &r->fraction_hi);
+    free(fr);
 }
 
 void fk_decode_result_free(struct fk_decode_result *r)
@@ -205,7 +216,7 @@ void fk_decode_result_free(struct fk_decode_result *r)
 
 /* Keeps the lines of path whose first nkey fields are not among the keys
  * of fresh (a block of lines without header), then appends fresh. */
-static int merge_csv(const char *path, const char *header, const char *fresh, int nkey, struct fk_err *e)
+int fk_decode_merge_csv(const char *path, const char *header, const char *fresh, int nkey, struct fk_err *e)
 {
     char *old = NULL;
     size_t oldn = 0;
@@ -328,13 +339,13 @@ int fk_decode_write(const char *results_dir, const char *machine, const char *cp
     char path[700];
     int rc = 0;
     snprintf(path, sizeof path, "%s/decode.csv", results_dir);
-    rc |= merge_csv(path, DECODE_HEADER, main.s ? main.s : "", 3, e);
+    rc |= fk_decode_merge_csv(path, DECODE_HEADER, main.s ? main.s : "", 3, e);
     snprintf(path, sizeof path, "%s/decode_tokens.csv", results_dir);
     if (!rc)
-        rc |= merge_csv(path, "model,weights,threads,step,token,ns,bytes,date", tok.s ? tok.s : "", 3, e);
+        rc |= fk_decode_merge_csv(path, "model,weights,threads,step,token,ns,bytes,date", tok.s ? tok.s : "", 3, e);
     snprintf(path, sizeof path, "%s/decode_ops.csv", results_dir);
     if (!rc)
-        rc |= merge_csv(path, "model,weights,threads,op,ns_per_token,share,date", ops.s ? ops.s : "", 3, e);
+        rc |= fk_decode_merge_csv(path, "model,weights,threads,op,ns_per_token,share,date", ops.s ? ops.s : "", 3, e);
     free(main.s);
     free(tok.s);
     free(ops.s);
@@ -387,6 +398,10 @@ static int parse_int(const char *flag, const char *v, int lo, int hi, int *out)
     return 0;
 }
 
+static int decode_configs(const struct fk_decode_env *env, struct fk_decode_opts *op, const char *presets,
+                          const char *weights, const char *model_file, const char *acts, const char *export_gguf,
+                          int prompt_len, int steps, int reps, int write);
+
 int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
 {
     if (!env) {  /* --help */
@@ -428,8 +443,27 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
             return 2;
         }
     }
-    if (hypotheses)
-        return fk_decode_hypotheses(env, hypotheses);
+    /* plugins run in this process: a fault or a hang ends the run with
+     * the plugin and op named (watch.h), never a silent crash or a hang */
+    struct fk_err e;
+    if (fk_watch_start(env->emulated, &e) != 0) {
+        fprintf(stderr, "falsify: decode: %s\n", e.msg);
+        return 2;
+    }
+    const int rc = hypotheses ? fk_decode_hypotheses(env, hypotheses)
+                              : decode_configs(env, &o, presets, weights, model_file, acts, export_gguf, prompt_len,
+                                               steps, reps, write);
+    fk_watch_stop();
+    return rc;
+}
+
+/* The configurations (presets x weights x threads, or --model), measured,
+ * printed and written. */
+static int decode_configs(const struct fk_decode_env *env, struct fk_decode_opts *op, const char *presets,
+                          const char *weights, const char *model_file, const char *acts, const char *export_gguf,
+                          int prompt_len, int steps, int reps, int write)
+{
+    struct fk_decode_opts o = *op;
     if (strcmp(acts, "f32") && strcmp(acts, "q8_0")) {
         fprintf(stderr, "falsify: decode: --acts '%s': f32 or q8_0\n", acts);
         return 2;
@@ -508,14 +542,17 @@ int fk_decode_cmd(const struct fk_decode_env *env, char **args, int nargs)
         }
         for (int t = 0; t < env->nthreads && !rc; t++) {
             o.threads = env->threads[t];
-            if (!asked++)
-                ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
-            if (fk_decode_measure(m, env->reg, env->mut, &o, prompt_len, steps, reps, ceil, env->seed, progress,
+            if (fk_decode_measure(m, env->reg, env->mut, &o, prompt_len, steps, reps, NULL, env->seed, progress,
                                   &res[nr], &e) != 0) {
                 fprintf(stderr, "falsify: %s\n", e.msg);
                 rc = 2;
                 break;
             }
+            /* asked after the first measurement: a run whose plugin breaks
+             * stops before the ceilings are measured */
+            if (!asked++)
+                ceil = env->ceilings ? env->ceilings(env->ceilings_ctx) : NULL;
+            fk_decode_roofline(&res[nr], m, ceil);
             res[nr].load_s = m->load_s;
             fk_decode_print(&res[nr], stdout);
             nr++;

@@ -40,12 +40,19 @@ int fk_decode_measure(const struct fk_model *m, const struct fk_registry *reg, c
                       const struct fk_machine *ceilings,
                       uint64_t seed, int progress, struct fk_decode_result *r, struct fk_err *e);
 void fk_decode_result_free(struct fk_decode_result *r);
+/* The per-token roofline figures of a measured r (level, ceiling, bound,
+ * fraction with its interval) from the ceilings (NULL: none, NaN). */
+void fk_decode_roofline(struct fk_decode_result *r, const struct fk_model *m, const struct fk_machine *ceilings);
 
 /* results_dir/decode.csv, decode_tokens.csv, decode_ops.csv: rows keyed
  * by (model, weights, threads) replace earlier ones; atomic writes. */
 int fk_decode_write(const char *results_dir, const char *machine, const char *cpu_model, int ncpu, int emulated,
                     const struct fk_decode_result *r, int n, struct fk_err *e);
 void fk_decode_print(const struct fk_decode_result *x, FILE *f);
+/* Rewrites path (atomically) with header, the lines of its old content
+ * (same header) whose first nkey fields match no line of fresh, then
+ * fresh (lines without header). */
+int fk_decode_merge_csv(const char *path, const char *header, const char *fresh, int nkey, struct fk_err *e);
 
 /* What main() hands the decode verb. */
 struct fk_decode_env {
@@ -60,6 +67,9 @@ struct fk_decode_env {
     unsigned seed;
     const int *threads;
     int nthreads;
+    /* engine = numpy (decode_numpy.h): the interpreter and oracle/gen.py,
+     * whose folder holds forward.py; NULL: such claims are UNTESTABLE */
+    const char *python, *oracle_script;
 };
 
 /* Parses the decode options in args (see usage in decode_run.c), runs and

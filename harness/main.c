@@ -1708,7 +1708,8 @@ static int cmd_decode(struct fk_ctx *c, const struct opts *o, const char *mutant
     }
     struct decode_ceil dc = {c, calloc(1, sizeof(struct fk_machine)), 0};
     struct fk_decode_env env = {&c->reg, &mut, decode_ceilings, &dc, c->results_dir, c->machine,
-                                c->cpu_model, c->ncpu, c->emulated, c->quiet, c->seed, th, nth};
+                                c->cpu_model, c->ncpu, c->emulated, c->quiet, c->seed, th, nth,
+                                c->python, c->oracle_script};
     int rc = fk_decode_cmd(&env, args, nargs);
     free(dc.m);
     fk_registry_free(&mut);

@@ -106,7 +106,7 @@ double fk_job_deadline(double ops, double extra_s, int emulated)
 
 /* ---- the fault report, written from a signal handler ----
  * Only async-signal-safe work: fixed buffers, no stdio, one write(). */
-static size_t put_str(char *b, size_t at, size_t cap, const char *s)
+size_t fk_put_str(char *b, size_t at, size_t cap, const char *s)
 {
     while (*s && at + 1 < cap)
         b[at++] = *s++;
@@ -114,7 +114,7 @@ static size_t put_str(char *b, size_t at, size_t cap, const char *s)
     return at;
 }
 
-static size_t put_u64(char *b, size_t at, size_t cap, uint64_t v)
+size_t fk_put_u64(char *b, size_t at, size_t cap, uint64_t v)
 {
     char d[24];
     int n = 0;
@@ -152,21 +152,21 @@ static void report_fault(int sig, const siginfo_t *si, const void *uc)
         memset(&m, 0, sizeof m);
         m.type = FK_MSG_FAULT;
         int w = fault_is_write(uc);
-        size_t at = put_str(m.text, 0, sizeof m.text, w == 1 ? "over-write: " : w == 0 ? "over-read: " : "out-of-bounds access: ");
+        size_t at = fk_put_str(m.text, 0, sizeof m.text, w == 1 ? "over-write: " : w == 0 ? "over-read: " : "out-of-bounds access: ");
         if (a >= g->buf_hi) {
-            at = put_str(m.text, at, sizeof m.text, "byte ");
-            at = put_u64(m.text, at, sizeof m.text, (uint64_t)(a - g->buf_hi));
-            at = put_str(m.text, at, sizeof m.text, " past the end of ");
+            at = fk_put_str(m.text, at, sizeof m.text, "byte ");
+            at = fk_put_u64(m.text, at, sizeof m.text, (uint64_t)(a - g->buf_hi));
+            at = fk_put_str(m.text, at, sizeof m.text, " past the end of ");
         } else {
-            at = put_str(m.text, at, sizeof m.text, "byte ");
-            at = put_u64(m.text, at, sizeof m.text, (uint64_t)(g->buf_lo - a));
-            at = put_str(m.text, at, sizeof m.text, " before the start of ");
+            at = fk_put_str(m.text, at, sizeof m.text, "byte ");
+            at = fk_put_u64(m.text, at, sizeof m.text, (uint64_t)(g->buf_lo - a));
+            at = fk_put_str(m.text, at, sizeof m.text, " before the start of ");
         }
-        at = put_str(m.text, at, sizeof m.text, "buffer '");
-        at = put_str(m.text, at, sizeof m.text, g->name);
-        at = put_str(m.text, at, sizeof m.text, "' (");
-        at = put_u64(m.text, at, sizeof m.text, (uint64_t)(g->buf_hi - g->buf_lo));
-        put_str(m.text, at, sizeof m.text, " bytes; a PROT_NONE guard page caught it)");
+        at = fk_put_str(m.text, at, sizeof m.text, "buffer '");
+        at = fk_put_str(m.text, at, sizeof m.text, g->name);
+        at = fk_put_str(m.text, at, sizeof m.text, "' (");
+        at = fk_put_u64(m.text, at, sizeof m.text, (uint64_t)(g->buf_hi - g->buf_lo));
+        fk_put_str(m.text, at, sizeof m.text, " bytes; a PROT_NONE guard page caught it)");
         fk_send(job_fd, &m);
         return;
     }

@@ -96,6 +96,11 @@ void fk_guard_note(const void *buf_lo, size_t buf_bytes, const void *guard_lo, s
 void fk_guard_forget(const void *guard_lo);
 void fk_guard_reset(void);
 
+/* Async-signal-safe formatting for fault reports: appends s (or v in
+ * decimal) at b[at], NUL-terminated within cap; returns the new length. */
+size_t fk_put_str(char *b, size_t at, size_t cap, const char *s);
+size_t fk_put_u64(char *b, size_t at, size_t cap, uint64_t v);
+
 void fk_send(int fd, const struct fk_msg *m);
 void fk_send_begin(int fd, const char *kernel, const char *what);
 void fk_send_end(int fd, const char *kernel);

@@ -29,6 +29,18 @@ from the format description, independent of the harness's C reader and
 writer): --gguf FILE [--acts q8_0].
 
 Usage: forward.py (--model DIR | --gguf FILE) --prompt 5,17,3 --steps 32 --out DIR
+       forward.py (--model DIR | --gguf FILE) --serve
+
+--serve: the forward pass as a timed engine, driven line by line on stdin
+(`falsify decode` judges AION's "NumPy oracle faster than the serial C
+baseline" with it, paired token by token with a plugin configuration):
+    prompt T1,T2,...   reset the cache, run the prompt    -> "TOKEN NS"
+    step T             one decode token at the next position -> "TOKEN NS"
+    quit
+TOKEN is the greedy argmax, NS the nanoseconds of the forward pass and the
+argmax (the error gauge is not computed), measured here with
+time.perf_counter_ns so the pipe is not counted.  "ready" is printed once
+the weights are loaded.
 """
 import argparse
 import os
@@ -115,7 +127,7 @@ class Model:
         self.scale = float(np.float32(1.0 / np.sqrt(np.float32(self.hd))))
         self.pos = 0
 
-    def forward(self, tok):
+    def forward(self, tok, gauge=True):
         c, w, hd = self.c, self.w, self.hd
         H, KV = c["n_heads"], c["n_kv_heads"]
         g = H // KV
@@ -140,7 +152,30 @@ class Model:
             x = x + self.mm(ly["w2"], h1 / (1.0 + np.exp(-h1)) * h3)
         self.pos += 1
         xn = rmsnorm(x, w["final_norm"], c["norm_eps"])
-        return self.mm(w["cls"], xn), np.abs(w["cls"]) @ np.abs(xn)
+        return self.mm(w["cls"], xn), (np.abs(w["cls"]) @ np.abs(xn) if gauge else None)
+
+
+def serve(m):
+    """The line protocol of --serve (see the module docstring)."""
+    import time
+    print("ready", flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        t0 = time.perf_counter_ns()
+        if cmd[0] == "prompt":
+            m.pos = 0
+            for t in cmd[1].split(","):
+                lg, _ = m.forward(int(t), gauge=False)
+        elif cmd[0] == "step":
+            if m.pos >= m.c["seq_len"]:
+                sys.exit("forward.py: --serve: position %d beyond seq_len %d" % (m.pos, m.c["seq_len"]))
+            lg, _ = m.forward(int(cmd[1]), gauge=False)
+        else:
+            sys.exit("forward.py: --serve: unknown command %r (prompt, step, quit)" % cmd[0])
+        tok = int(np.argmax(lg))
+        print("%d %d" % (tok, time.perf_counter_ns() - t0), flush=True)
 
 
 def main():
@@ -148,13 +183,19 @@ def main():
     ap.add_argument("--model", help="a model dumped by the harness (config.txt + .npy)")
     ap.add_argument("--gguf", help="a GGUF v3 llama file, read by oracle/gguf.py")
     ap.add_argument("--acts", default="f32", choices=("f32", "q8_0"), help="with --gguf: matmul inputs as W4A8 sees them")
-    ap.add_argument("--prompt", required=True)
-    ap.add_argument("--steps", type=int, required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--prompt")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--out")
+    ap.add_argument("--serve", action="store_true", help="timed engine on stdin/stdout (see above)")
     a = ap.parse_args()
     if bool(a.model) == bool(a.gguf):
         sys.exit("forward.py: give one of --model DIR or --gguf FILE")
+    if not a.serve and (a.prompt is None or a.steps is None or a.out is None):
+        sys.exit("forward.py: --prompt, --steps and --out are required (or --serve)")
     c, w = load(a.model) if a.model else load_gguf(a.gguf, a.acts)
+    if a.serve:
+        serve(Model(c, w))
+        return
     prompt = [int(t) for t in a.prompt.split(",") if t]
     if not prompt or a.steps < 1 or len(prompt) + a.steps > c["seq_len"] + 1:
         sys.exit("forward.py: prompt of %d and %d steps do not fit seq_len %d" % (len(prompt), a.steps, c["seq_len"]))

@@ -43,7 +43,7 @@ for o in "$fig"/*/; do
     [ -d "$o" ] || continue
     m=$(basename "$o")
     [ -d "$work/data/$m" ] && continue
-    for f in throughput speedup scaling roofline error verdicts; do rm -f "$o$f.pdf" "$o$f.png"; done
+    for f in throughput speedup scaling roofline error verdicts decode_tps decode_ops; do rm -f "$o$f.pdf" "$o$f.png"; done
     rmdir "$o" 2>/dev/null && echo "figures: removed $o (no such machine in $res)" || true
 done
 echo "figures: $n files under $fig/"

@@ -46,36 +46,42 @@ METRIC_UNITS = {"ratio": "x", "ulp_max": " ULP", "gauge_max": " gauge", "ns": " 
 PALETTE = [0x1F5FB4, 0xD62728, 0xFF8C00, 0x8E44AD, 0x2CA02C, 0x8C564B, 0xE377C2, 0xBCBD22, 0x000000]
 GREYS = [0x606060, 0x17A2B8, 0xA0A0A0, 0x303030]
 MACHINE_PALETTE = [0x1F5FB4, 0xD62728, 0x2CA02C, 0x8E44AD, 0xFF8C00, 0x17A2B8, 0x8C564B, 0xE377C2]
+# the ops of a decode token (decode_ops.csv), in the order the file lists them
+OP_PALETTE = [0x8DD3C7, 0x1F78B4, 0xFF7F00, 0x6A3D9A, 0x33A02C, 0xB15928, 0xE7298A, 0xE6AB02, 0x000000,
+              0xA6CEE3, 0x999999, 0xFB9A99, 0x66A61E, 0x17BECF]
 LEVEL_PALETTE = [0x1B9E77, 0x7570B3, 0xE7298A, 0x66A61E, 0xA6761D, 0x666666]
 FAILED = ("wrong", "crashed", "error", "failed")   # kernels.csv status of a row that carries no timing
 VERDICT_MIN, VERDICT_MAX = 1e-3, 1e4      # the verdict figure's axis: beyond it, a clipping mark
 
 # The five seed projects: key, display name, pattern on a hypothesis' source,
-# and the headline claims (shared/SEEDS.md) no hypothesis can test, with the reason.
+# and the headline claims (shared/SEEDS.md) no kernel hypothesis can test, with the
+# reason and the model-level hypotheses (decode_hypotheses.csv ids) that test them
+# where `make decode` or `make falsify` ran them.
 # These are the projects' own claims quoted as text, not measurements of this harness.
-KERNEL_ONLY = "falsify times kernels, not a whole model: no end-to-end tokens/s is measured"
+MODEL_LEVEL = "a model-level claim: judged by `falsify decode` (make decode), not run on this machine"
 SEEDS = [
     ("aion", "AION", r"\baion\b", [
         ("tokens/s of the NumPy oracle, serial, 4-thread and Apple-AMX Int4 engines (4.42, 3.82, 17.93, 34.52 tok/s)",
-         KERNEL_ONLY + "; Apple's matrix unit has no public encoding"),
-        ("hand-written kernels beat Accelerate by 4.5x", "no vendor BLAS arm is built into the harness")]),
+         MODEL_LEVEL + "; Apple's matrix unit has no public encoding", r"^AION-"),
+        ("hand-written kernels beat Accelerate by 4.5x", "no vendor BLAS arm is built into the harness", None)]),
     ("bmtv", "Bare-Metal Tensor Virtualization", r"bare.?metal|tensor virtuali[sz]ation|\bbmtv\b", [
-        ("61.3 tok/s, 16.3 ms/token, 2.5x over scalar C++ on stories110M", KERNEL_ONLY +
-         "; the SIMD-over-scalar GEMV ratio it rests on is in the speedup figure"),
-        ("inference is 93\\% memory-bound", "no hypothesis names this project; the roofline rows "
-         "give the fraction of the measured ceiling an f32 GEMV reaches"),
-        ("PyTorch runs at 298.7 tok/s", "no PyTorch arm, and the seed's baseline is a different model")]),
+        ("61.3 tok/s, 16.3 ms/token, 2.5x over scalar C++ on stories110M", MODEL_LEVEL +
+         "; the SIMD-over-scalar GEMV ratio it rests on is in the speedup figure", r"^BMTV-simd"),
+        ("inference is 93\\% memory-bound", MODEL_LEVEL + "; the roofline rows give the fraction of the measured "
+         "ceiling an f32 GEMV reaches", r"^BMTV-93"),
+        ("PyTorch runs at 298.7 tok/s", "no PyTorch arm, and the seed's baseline is a different model", None)]),
     ("embodios", "EMBODIOS", r"embodios", [
         ("SIMD is 4-8x faster on its ARM target", "a speed claim is judged only where the kernels run natively "
-         "(emulated rows are UNTESTABLE); see the claim x machine matrix"),
-        ("KV cache gives 10-100x for multi-turn", "no KV-cache kernel or multi-turn workload is in the harness"),
-        ("1.5-2x faster than llama.cpp", "no llama.cpp arm: only kernels built from kernels/*.c are timed")]),
+         "(emulated rows are UNTESTABLE); see the claim x machine matrix", None),
+        ("KV cache gives 10-100x for multi-turn", MODEL_LEVEL, r"^EMBODIOS-kvcache"),
+        ("1.5-2x faster than llama.cpp", "no llama.cpp arm: only plugins built from kernels/*.c are timed", None)]),
     ("ikllama", "ik\\_llama.cpp fork", r"ik_llama|ik-llama|ikllama", [
-        ("token generation ~46 t/s, prompt processing ~230 t/s", KERNEL_ONLY +
-         "; the kernel ratios stand in for them")]),
+        ("token generation ~46 t/s, prompt processing ~230 t/s", MODEL_LEVEL +
+         "; the kernel ratios stand in for them", r"^ik_llama-amx-(generation|prefill)")]),
     ("realizar", "realizar", r"realizar", [
-        ("8.4-11.9 tok/s against llama.cpp 42-45 and Candle 9.2-9.9", KERNEL_ONLY),
-        ("H2: fused Q4\\_0 memory at most 2x the quantized weights", "memory footprint is not measured by the harness")]),
+        ("8.4-11.9 tok/s against llama.cpp 42-45 and Candle 9.2-9.9", "no llama.cpp or Candle arm: only plugins "
+         "built from kernels/*.c are timed", None),
+        ("H2: fused Q4\\_0 memory at most 2x the quantized weights", MODEL_LEVEL, r"^realizar-H2")]),
 ]
 
 
@@ -177,6 +183,10 @@ class Machine:
         self.hyps = read_csv(os.path.join(folder, "hypotheses.csv"))
         self.mach = read_csv(os.path.join(folder, "machine.csv"))
         self.samples = read_csv(os.path.join(folder, "samples.csv"))
+        # model level (`falsify decode`): absent in older folders
+        self.decode = read_csv(os.path.join(folder, "decode.csv"))
+        self.decode_ops = read_csv(os.path.join(folder, "decode_ops.csv"))
+        self.decode_hyps = read_csv(os.path.join(folder, "decode_hypotheses.csv"))
         self.synthetic = any("synthetic" in r["cpu_model"] for r in self.mach + self.kernels[:1] + self.hyps[:1])
         rows = self.mach + self.hyps + self.kernels
         self.cpu = next((r["cpu_model"] for r in rows if r["cpu_model"]), "?")
@@ -225,7 +235,19 @@ class Machine:
         return [h for h in self.hyps if h["aggregate"] == "yes"]
 
     def dates(self):
-        return [r["date"] for r in self.mach + self.hyps + self.kernels if r["date"]]
+        return [r["date"] for r in self.mach + self.hyps + self.kernels + self.decode + self.decode_hyps if r["date"]]
+
+    def decode_configs(self):
+        """decode.csv rows with a decode figure, largest model first, then weights and threads as run."""
+        rows = [r for r in self.decode if num(r["decode_tok_s"])]
+        models = sorted({r["model"] for r in rows}, key=lambda mo: -max(num(r["weight_bytes"]) or 0
+                                                                        for r in rows if r["model"] == mo))
+        wts = []
+        for r in rows:
+            if r["weights"] not in wts:
+                wts.append(r["weights"])
+        return sorted(rows, key=lambda r: (models.index(r["model"]), wts.index(r["weights"]),
+                                           num(r["threads"]) or 1)), models, wts
 
 
 class Isas:
@@ -591,9 +613,89 @@ def prepare_machine(m, out, isas):
         plan.append("verdicts 6.5 %.2f" % max(2.5, 1.2 + 0.13 * len(aggs)))
     else:
         skip("verdicts", "no aggregate row in hypotheses.csv")
+    prepare_decode(m, out, v, plan, skip)
     write(os.path.join(out, "vars.gp"), "".join(v))
     write(os.path.join(out, "plan.txt"), "\n".join(plan) + "\n")
     return [p.split()[0] for p in plan if not p.startswith("#")], [p[7:] for p in plan if p.startswith("#")]
+
+
+def decode_label(r):
+    return "%s %s T%s" % (r["model"], r["weights"], r["threads"])
+
+
+def prepare_decode(m, out, v, plan, skip):
+    """7. decode tok/s per configuration with its per-token roofline bound, and
+    8. the per-op breakdown of a decode token (decode.csv, decode_ops.csv)."""
+    rows, models, wts = m.decode_configs()
+    if not rows:
+        skip("decode_tps", "no decode.csv (run `make decode`)")
+        skip("decode_ops", "no decode.csv (run `make decode`)")
+        return
+    wcol = {w: PALETTE[i % len(PALETTE)] for i, w in enumerate(wts)}
+    lines = ["# y tok_s lo hi colour label bound_tok_s fraction_text"]
+    tics, y, xs = [], 0.0, []
+    for mo in models:
+        start = y
+        for r in [r for r in rows if r["model"] == mo]:
+            tps, lo, hi = num(r["decode_tok_s"]), num(r["decode_tok_s_lo"]), num(r["decode_tok_s_hi"])
+            rms = num(r["roofline_ms_token"])
+            bound = 1e3 / rms if rms else None
+            fr = num(r["roofline_fraction"])
+            text = "%s T%s  %s of the %s bound" % (r["weights"], r["threads"], gp_num(fr), r["level"]) if fr \
+                else "%s T%s" % (r["weights"], r["threads"])
+            lines.append("%g %.6g %.6g %.6g %d %s %s %s" % (
+                y, tps, lo or tps, hi or tps, wcol[r["weights"]], q(text),
+                "%.6g" % bound if bound else "NaN", q(gp_num(fr) if fr else "")))
+            xs += [x for x in (tps, lo, hi, bound) if x]
+            y += 1
+        tics.append(((start + y - 1) / 2, mo))
+        y += 0.6
+    write(os.path.join(out, "decode_tps.dat"), "\n".join(lines) + "\n")
+    write(os.path.join(out, "decode_tps_tics.dat"), "".join("%g %s\n" % (y_, q(k)) for y_, k in tics))
+    # labels right of the bars: room of about a decade on the log axis
+    v.append("dt_ymax = %g\ndt_xmin = %g\ndt_xmax = %g\n" % (
+        max(y - 0.6, 1), 10 ** math.floor(math.log10(min(xs) / 1.5)), 10 ** math.ceil(math.log10(max(xs)) + 1.3)))
+    v.append("dt_wnames = %s\ndt_wcolors = %s\n" % (q(" ".join(wts)), q(" ".join("#%06x" % wcol[w] for w in wts))))
+    plan.append("decode_tps 6.5 %.2f" % max(2.8, 1.2 + 0.17 * y))
+
+    # 8. per-op shares of a decode token: stacked bars, total ms/token at the right end
+    ops = []
+    for r in m.decode_ops:
+        if r["op"] not in ops:
+            ops.append(r["op"])
+    share = {(r["model"], r["weights"], r["threads"], r["op"]): num(r["ns_per_token"]) or 0.0 for r in m.decode_ops}
+    opcol = {op: OP_PALETTE[i % len(OP_PALETTE)] for i, op in enumerate(ops)}
+    lines, tics, used = ["# y x0 x1 colour"], [], []
+    totals = ["# y x label"]
+    y = 0
+    for r in reversed(rows):
+        key = (r["model"], r["weights"], r["threads"])
+        ns = [share.get(key + (op,), 0.0) for op in ops]
+        tot = sum(ns)
+        if tot <= 0:
+            continue
+        x0 = 0.0
+        for op, n_ in zip(ops, ns):
+            if n_ <= 0:
+                continue
+            x1 = x0 + 100.0 * n_ / tot
+            lines.append("%d %.6g %.6g %d" % (y, x0, x1, opcol[op]))
+            if op not in used:
+                used.append(op)
+            x0 = x1
+        totals.append("%d 101 %s" % (y, q("%s ms" % gp_num(tot * 1e-6))))
+        tics.append((y, decode_label(r)))
+        y += 1
+    if not tics:
+        skip("decode_ops", "no per-op times in decode_ops.csv")
+        return
+    used = [op for op in ops if op in used]
+    write(os.path.join(out, "decode_ops.dat"), "\n".join(lines) + "\n")
+    write(os.path.join(out, "decode_ops_totals.dat"), "\n".join(totals) + "\n")
+    write(os.path.join(out, "decode_ops_tics.dat"), "".join("%d %s\n" % (y_, q(k)) for y_, k in tics))
+    v.append("do_n = %d\ndo_names = %s\ndo_colors = %s\n" % (
+        len(tics), q(" ".join(used)), q(" ".join("#%06x" % opcol[op] for op in used))))
+    plan.append("decode_ops 6.5 %.2f" % max(2.6, 1.4 + 0.16 * len(tics)))
 
 
 def matrix_rows(ms):
@@ -720,6 +822,120 @@ class Macros:
         for k in sorted(self.d):
             out.append("\\fkdef{%s}{%s}\n" % (k, self.d[k]))
         return "".join(out)
+
+
+DECODE_AT_MOST = ("jitter", "memory")    # decode_hypotheses.csv kinds whose claim is figure <= threshold
+
+
+def ttb(s):
+    """A configuration or hypothesis name in typewriter that may break after , - : = (long override lists)."""
+    out = tex(s)
+    for c in (",", "-", ":", "="):
+        out = out.replace(c, c + r"\allowbreak{}")
+    return r"\texttt{" + out + "}"
+
+
+def decode_threshold_text(h):
+    t = num(h["threshold"])
+    if t is None:
+        return "--"
+    if h["kind"] == "parity":
+        return r"$\approx$1"
+    unit = {"speedup": r"$\times$", "kvcache": r"$\times$", "roofline": " of roof", "jitter": " p99/p50",
+            "memory": r"$\times$ weights"}.get(h["kind"], "")
+    return (r"$\leq$" if h["kind"] in DECODE_AT_MOST else r"$\geq$") + tex_num(t) + unit
+
+
+def decode_ci_text(h):
+    return ci_text({"ci_lo": h["lo"], "ci_hi": h["hi"]})
+
+
+def decode_hyp_sentence(h):
+    s = r"%s (%s, %s) on %s: %s" % (tt(h["hypothesis"]), tex(h["kind"]), tex(h["model"]), ttb(h["subject"]),
+                                    verdict_tex(h["verdict"]))
+    if h["baseline"]:
+        s += r" against %s" % ttb(h["baseline"])
+    if num(h["figure"]) is not None:
+        s += r", figure %s (threshold %s), CI %s, $n=%s$" % (tex_num(num(h["figure"])), decode_threshold_text(h),
+                                                          decode_ci_text(h), tex(h["n"]))
+    if h["note"]:
+        s += r", %s" % tex(h["note"])
+    if h["verdict"] != "SUPPORTED" and h["reason"]:
+        s += r" --- \emph{%s}" % tex(h["reason"][:300])
+    return s
+
+
+def decode_tex(m, drawn):
+    """The model-level subsection of machine m: configurations, figures, claims."""
+    rows, _, _ = m.decode_configs()
+    out = [r"\subsection{Model level on \texttt{%s}}" % tex(m.name)]
+    if rows:
+        head = (r"model & weights & T & prefill tok/s & decode tok/s & ms/token p50 / p99 & MB/token & "
+                r"bound tok/s & fraction & RSS/w \\")
+        out += [r"{\footnotesize\setlength{\tabcolsep}{3pt}\begin{longtable}{@{}llrrlrrlll@{}}",
+                r"\caption{\texttt{%s}: \texttt{falsify decode} per configuration (\texttt{decode.csv}): decode "
+                r"tokens/s median and 95\%% rank CI over the tokens; MB each token reads (weights and KV cache); the "
+                r"per-token roofline bound (those bytes over the read ceiling of the memory level they live in, from "
+                r"\texttt{machine.csv}) and the fraction of it reached; peak RSS while inferring over the weight "
+                r"bytes.}\\" % tex(m.name), r"\toprule", head, r"\midrule", r"\endfirsthead", r"\toprule", head,
+                r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
+        for r in rows:
+            rms = num(r["roofline_ms_token"])
+            mb = (num(r["weight_bytes_per_token"]) or 0) + (num(r["kv_bytes_per_token"]) or 0)
+            out.append(r"%s & %s & %s & %s & %s %s & %s / %s & %s & %s (%s) & %s %s & %s \\" % (
+                tex(r["model"]), tex(r["weights"]), tex(r["threads"]), tex_num(num(r["prefill_tok_s"])),
+                tex_num(num(r["decode_tok_s"])), decode_ci_text({"lo": r["decode_tok_s_lo"], "hi": r["decode_tok_s_hi"]}),
+                tex_num(num(r["ms_token_p50"])), tex_num(num(r["ms_token_p99"])), tex_num(mb * 1e-6),
+                tex_num(1e3 / rms) if rms else "--", tex(r["level"]), tex_num(num(r["roofline_fraction"])),
+                decode_ci_text({"lo": r["roofline_fraction_lo"], "hi": r["roofline_fraction_hi"]}),
+                tex_num(num(r["run_rss_over_weights"]))))
+        out.append(r"\end{longtable}}")
+        r0 = rows[0]
+        out.append(r"Plugins of the first configuration: %s; compiler %s, commit %s, %s." % (
+            ", ".join(tt(r0[c]) for c in ("gemv", "gemm", "attention") if r0[c]), tex(r0["compiler"]),
+            tex(r0["git_commit"]), tex(r0["date"])))
+    else:
+        out.append(r"No \texttt{decode.csv} in this folder: no configuration was measured here.")
+    for f, cap in (("decode_tps", r"Decode tokens/s per configuration (bar: CI over the tokens), the black tick "
+                                  r"the per-token roofline bound, the label the fraction reached."),
+                   ("decode_ops", r"Where a decode token's time goes: the per-op shares of \texttt{decode\_ops.csv}, "
+                                  r"mean total ms/token at the right.")):
+        if f in drawn:
+            out += [r"\begin{figure}[htbp]\centering",
+                    r"\includegraphics[width=\linewidth,height=0.9\textheight,keepaspectratio]{figures/%s/%s.pdf}" % (
+                        m.name, f),
+                    r"\caption{\texttt{%s}: %s}" % (tex(m.name), cap), r"\end{figure}"]
+    if m.decode_hyps:
+        sources = []
+        for h in m.decode_hyps:
+            if h["source"] and h["source"] not in sources:
+                sources.append(h["source"])
+        head = r"claim & subject vs baseline & threshold & figure & interval & $n$ & verdict \\"
+        out += [r"{\footnotesize\setlength{\tabcolsep}{3pt}\begin{longtable}{@{}>{\raggedright\arraybackslash}p{3.7cm}>{\raggedright\arraybackslash}p{5.3cm}lrlrl@{}}",
+                r"\caption{\texttt{%s}: every model-level hypothesis (\texttt{decode\_hypotheses.csv}): ratios of "
+                r"two configurations on paired, interleaved per-token times, per-token roofline fractions, p99/p50 "
+                r"and peak RSS over the weights; $\dagger$ guard; number: source, listed below.}\\" % tex(m.name),
+                r"\toprule", head, r"\midrule", r"\endfirsthead", r"\toprule", head, r"\midrule", r"\endhead",
+                r"\bottomrule", r"\endfoot"]
+        for h in m.decode_hyps:
+            name = ttb(h["hypothesis"]) + (r"$^\dagger$" if h["role"] == "guard" else "")
+            if h["source"]:
+                name += r"\textsuperscript{%d}" % (sources.index(h["source"]) + 1)
+            arms = tex(h["model"]) + ": " + ttb(h["subject"]) + (r" vs " + ttb(h["baseline"]) if h["baseline"] else "")
+            if h["note"]:
+                arms += ", " + tex(h["note"])
+            out.append(r"%s & %s & %s & %s & %s & %s & %s \\" % (
+                name, arms, decode_threshold_text(h), tex_num(num(h["figure"])) if num(h["figure"]) is not None
+                else "--", decode_ci_text(h), tex(h["n"]), verdict_tex(h["verdict"])))
+        out.append(r"\end{longtable}}")
+        out.append(r"{\raggedright\footnotesize\noindent Sources: " +
+                   "; ".join(r"\textsuperscript{%d}\,%s" % (i + 1, tex(s_)) for i, s_ in enumerate(sources)) +
+                   ".\\par}")
+        why = [h for h in m.decode_hyps if h["verdict"] in ("UNTESTABLE", "INCONCLUSIVE") and h["reason"]]
+        if why:
+            out.append(r"{\raggedright\footnotesize\noindent Not decided: " + "; ".join(
+                r"%s: %s" % (tt(h["hypothesis"]), tex(h["reason"][:200])) for h in why) + ".\\par}")
+    return "\n".join(out) + "\n"
 
 
 def verdict_tex(vd):
@@ -884,14 +1100,19 @@ def seeds_tex(m):
     for key, name, pat, untested in SEEDS:
         rx = re.compile(pat, re.I)
         hs = [h for h in m.aggregates() if rx.search(h["source"])]
+        ds = [h for h in m.decode_hyps if rx.search(h["source"])]
         out.append(r"\paragraph{%s.}" % name)
-        if not hs:
-            out.append(r"No hypothesis in \texttt{hypotheses.csv} names %s as its source: none of its claims is "
-                       r"tested on this machine." % name)
+        if not hs and not ds:
+            out.append(r"No hypothesis in \texttt{hypotheses.csv} or \texttt{decode\_hypotheses.csv} names %s as "
+                       r"its source: none of its claims is tested on this machine." % name)
         else:
             out.append(r"\begin{itemize}\itemsep0pt")
             out += [r"\item %s; \emph{claim:} %s" % (hyp_sentence(h), tex(h["claim"])) for h in hs]
+            out += [r"\item model level: %s; \emph{claim:} %s" % (decode_hyp_sentence(h), tex(h["claim"]))
+                    for h in ds]
             out.append(r"\end{itemize}")
+        untested = [(c, why) for c, why, by in untested
+                    if not (by and any(re.search(by, h["hypothesis"]) for h in m.decode_hyps))]
         if untested:
             out.append(r"Not tested: " + "; ".join(r"\emph{%s} (%s)" % (c, why) for c, why in untested) + ".")
     return "{\\raggedright\n" + "\n".join(out) + "\n\\par}\n"
@@ -972,7 +1193,8 @@ def machine_folders(res):
         p = os.path.join(res, d)
         if d.startswith(".") or d == "runs" or not os.path.isdir(p):
             continue
-        if any(os.path.isfile(os.path.join(p, f)) for f in ("hypotheses.csv", "kernels.csv", "machine.csv")):
+        if any(os.path.isfile(os.path.join(p, f)) for f in ("hypotheses.csv", "kernels.csv", "machine.csv",
+                                                            "decode.csv")):
             out.append(d)
     return out
 
@@ -1006,13 +1228,16 @@ def main(argv):
     mac = Macros()
     mac.put("machines", ", ".join(r"\texttt{%s}" % tex(m.name) for m in ms))
     mac.put("nmachines", str(len(ms)))
-    body, counts, selfcheck = [], [], []
+    body, counts, selfcheck, decode = [], [], [], []
     for i, m in enumerate(ms):
         drawn, skipped = prepare_machine(m, os.path.join(data, m.name), isas)   # figures.sh says what it skips
         write(os.path.join(tdir, "machine-%d.tex" % i), machine_tex(m))
         write(os.path.join(tdir, "verdicts-%d.tex" % i), verdicts_tex(m, str(i)))
         write(os.path.join(tdir, "figures-%d.tex" % i), figures_tex(m, drawn, skipped))
         write(os.path.join(tdir, "seeds-%d.tex" % i), seeds_tex(m))
+        if m.decode or m.decode_hyps:
+            write(os.path.join(tdir, "decode-%d.tex" % i), decode_tex(m, drawn))
+            decode.append(r"\input{build/tex/decode-%d.tex}" % i)
         counts.append(r"\texttt{%s} (%s, %d usable cores%s): %s" % (
             tex(m.name), tex(m.cpu), m.ncores, "; a synthetic example, not a measurement" if m.synthetic else "",
             counts_text(m)))
@@ -1042,6 +1267,9 @@ def main(argv):
                       r"\includegraphics[width=\linewidth]{figures/all/%s.pdf}" % f,
                       r"\caption{%s}" % cap, r"\end{figure}"]
     write(os.path.join(tdir, "body.tex"), "\n".join(front + [r"\clearpage"] + body) + "\n")
+    write(os.path.join(tdir, "decode.tex"), "\n".join(decode) + "\n" if decode else
+          r"No machine folder holds \texttt{decode.csv} or \texttt{decode\_hypotheses.csv}: run \texttt{make decode} "
+          r"(or \texttt{make falsify} for the small models)." + "\n")
     for name, items in (("abstract", [c + "." for c in counts]), ("selfcheck", selfcheck)):
         write(os.path.join(tdir, name + ".tex"), "{\\raggedright\n\\begin{itemize}\\itemsep0pt\n" +
               "".join(r"\item %s" % x + "\n" for x in items) + "\\end{itemize}\\par}\n")

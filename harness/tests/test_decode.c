@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -164,20 +165,24 @@ static void test_stories15m_all_configs(void **state)
     check_against_oracle("stories15M");
 }
 
-/* GEMM prefill and GEMV-per-row prefill, one thread and two: same tokens,
- * logits within the bound of each other. */
+/* GEMM prefill and GEMV-per-row prefill, and decode through the GEMM
+ * plugin at batch 1, one thread and two: the same greedy tokens. */
 static void test_prefill_paths_agree(void **state)
 {
     (void)state;
     const enum fk_wconf ws[] = {FK_WCONF_F32, FK_WCONF_W4A8};
     for (size_t i = 0; i < 2; i++) {
-        struct fk_decode_opts a = {.threads = 1}, b = {.threads = emulated() ? 1 : 2, .no_gemm = 1};
-        struct outcome ra, rb;
+        struct fk_decode_opts a = {.threads = 1}, b = {.threads = emulated() ? 1 : 2, .no_gemm = 1},
+                              c = {.threads = emulated() ? 1 : 2, .gemm_decode = 1};
+        struct outcome ra, rb, rc;
         run_case("tiny", ws[i], &a, 0, &ra);
         run_case("tiny", ws[i], &b, 0, &rb);
+        run_case("tiny", ws[i], &c, 0, &rc);  /* decode tokens through the GEMM plugin at batch 1 */
         assert_memory_equal(ra.tokens, rb.tokens, sizeof ra.tokens);
+        assert_memory_equal(ra.tokens, rc.tokens, sizeof ra.tokens);
         free(ra.logits);
         free(rb.logits);
+        free(rc.logits);
     }
 }
 
@@ -233,8 +238,9 @@ static void test_decode_hypotheses(void **state)
     struct fk_err e;
     assert_int_equal(fk_mkdirs("build/test-decode", &e), 0);
     int th[1] = {1};
+    const char *py = getenv("FALSIFY_PYTHON") ? getenv("FALSIFY_PYTHON") : "/usr/bin/python3";
     struct fk_decode_env env = {&reg, &mut, NULL, NULL, "build/test-decode/results", "test", "test cpu", 2, 0, 1,
-                                7, th, 1};
+                                7, th, 1, py, "oracle/gen.py"};
     static const char *const bad[] = {
         "[a]\nclaim = c\nsource = s\nkind = speedy\nmodel = tiny\nsubject = f32\nthreshold = 1\nrole = claim\n",
         "[a]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32\nthreshold = 1\nrole = claim\n",
@@ -245,6 +251,12 @@ static void test_decode_hypotheses(void **state)
         "[a]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32\nthreshold = -1\nrole = claim\n",
         "[a]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32\nthreshold = 1\nrole = claim\n"
         "colour = red\n",
+        "[a]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32:engine=numpy,gemv=gemv.f32.scalar\n"
+        "baseline = f32\nthreshold = 1\nrole = claim\n",
+        "[a]\nclaim = c\nsource = s\nkind = roofline\nmodel = tiny\nsubject = f32:engine=numpy\n"
+        "threshold = 1\nrole = claim\n",
+        "[a]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32:decode=tiles\n"
+        "baseline = f32\nthreshold = 1\nrole = claim\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file("build/test-decode/bad.ini", bad[i]);
@@ -252,23 +264,105 @@ static void test_decode_hypotheses(void **state)
     }
     /* the project's own file stays valid */
     assert_int_equal(fk_decode_hypotheses_validate(&env, "hypotheses/decode.ini"), 0);
+    assert_int_equal(fk_decode_hypotheses_validate(&env, "hypotheses/decode-small.ini"), 0);
     write_file("build/test-decode/good.ini",
                "[mem]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = w4a8@1:gemm=none\n"
                "threshold = 100\nrole = guard\n"
                "[four]\nclaim = c\nsource = s\nkind = parity\nmodel = tiny\nsubject = w4a8@4\n"
-               "baseline = int4@4\nthreshold = 1\nrole = claim\n");
+               "baseline = int4@4\nthreshold = 1\nrole = claim\n"
+               "[numpy]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = w4a8@1:engine=numpy\n"
+               "baseline = w4a8@1:decode=gemm\nthreshold = 1000\nbudget_s = 2\nrole = claim\n");
     assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/good.ini"), 0);
     FILE *f = fopen("build/test-decode/results/decode_hypotheses.csv", "r");
     assert_non_null(f);
     char line[4096];
-    int mem = 0, four = 0;
+    int mem = 0, four = 0, numpy = 0;
     while (fgets(line, sizeof line, f)) {
         mem |= !strncmp(line, "mem,", 4) && strstr(line, ",SUPPORTED,") != NULL;
         four |= !strncmp(line, "four,", 5) && strstr(line, ",UNTESTABLE,") && strstr(line, "needs 4 threads");
+        /* the NumPy engine timed token by token (not 1000x faster than the plugins) */
+        numpy |= !strncmp(line, "numpy,", 6) && strstr(line, ",FALSIFIED,");
     }
     fclose(f);
     assert_true(mem);
     assert_true(four);
+    assert_true(numpy);
+    /* a guard FALSIFIED fails the run (exit 1, as check --strict); the same
+     * verdict on a claim does not */
+    write_file("build/test-decode/guard.ini",
+               "[mem-guard]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32@1\n"
+               "threshold = 0.01\nrole = guard\n");
+    assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/guard.ini"), 1);
+    write_file("build/test-decode/claim.ini",
+               "[mem-claim]\nclaim = c\nsource = s\nkind = memory\nmodel = tiny\nsubject = f32@1\n"
+               "threshold = 0.01\nrole = claim\n");
+    assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/claim.ini"), 0);
+    /* a configuration that cannot be built (wrong op for a plugin) is not a
+     * capability: the run fails, as check --strict fails it */
+    write_file("build/test-decode/broken.ini",
+               "[broken]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32@1\n"
+               "baseline = f32@1:attention=rope.f32.scalar\nthreshold = 1\nrole = claim\n");
+    assert_int_equal(fk_decode_hypotheses(&env, "build/test-decode/broken.ini"), 1);
+}
+
+/* Runs `falsify decode ARGS` (stderr to build/test-decode/err.txt):
+ * the exit status, or -1 where the binary cannot be run (qemu-user cannot
+ * exec an aarch64 binary from the emulated process). */
+static int run_cli(const char *env_prefix, const char *args)
+{
+    const char *emu = getenv("FALSIFY_EMULATED");
+    if (emu && emu[0] && strcmp(emu, "0") != 0)
+        return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s decode %s --no-write --quiet --results build/test-decode/cli >/dev/null "
+             "2>build/test-decode/err.txt", env_prefix, getenv("FALSIFY_BIN") ? getenv("FALSIFY_BIN") : "build/falsify",
+             args);
+    const int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void assert_err_names(const char *a, const char *b, const char *c)
+{
+    char text[2048] = "";
+    FILE *f = fopen("build/test-decode/err.txt", "r");
+    assert_non_null(f);
+    const size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    printf("  %s", text);
+    if (!strstr(text, a) || !strstr(text, b) || !strstr(text, c))
+        fail_msg("stderr '%s' does not name '%s', '%s' and '%s'", text, a, b, c);
+}
+
+/* Plugins run in the harness process during decode (no fork sandbox): a
+ * faulting or hanging one ends the run with exit 1, naming the plugin and
+ * the op, at 1 and 2 threads and under --hypotheses; never a hang. */
+static void test_plugin_fault_and_hang(void **state)
+{
+    (void)state;
+    struct fk_err e;
+    assert_int_equal(fk_mkdirs("build/test-decode", &e), 0);
+    int rc = run_cli("", "--preset tiny --weights f32 --no-gemm --gemv gemv.f32.mutant-trap --steps 4");
+    if (rc < 0)
+        skip();
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-trap", "op qkv, layer 0", "SIGILL");
+    rc = run_cli("", "--preset tiny --weights f32 --no-gemm --gemv gemv.f32.mutant-trap --steps 4 --threads 2");
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-trap", "op qkv", "crashed");
+    rc = run_cli("FALSIFY_CALL_DEADLINE_S=1", "--preset tiny --weights f32 --gemv gemv.f32.mutant-hang --threads 2");
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-hang", "op classifier", "did not return within");
+    write_file("build/test-decode/hang.ini",
+               "[h]\nclaim = c\nsource = s\nkind = speedup\nmodel = tiny\nsubject = f32@1\n"
+               "baseline = f32@1:gemv=gemv.f32.mutant-hang\nthreshold = 1\nrole = claim\n");
+    rc = run_cli("FALSIFY_CALL_DEADLINE_S=1", "--hypotheses build/test-decode/hang.ini");
+    assert_int_equal(rc, 1);
+    assert_err_names("gemv.f32.mutant-hang", "(op ", "did not return within");
+    /* a deadline that is not a number is bad input */
+    assert_int_equal(run_cli("FALSIFY_CALL_DEADLINE_S=soon", "--preset tiny --weights f32 --steps 4"), 2);
+    assert_err_names("FALSIFY_CALL_DEADLINE_S", "soon", "seconds");
 }
 
 int main(void)
@@ -276,6 +370,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_override),
         cmocka_unit_test(test_decode_hypotheses),
+        cmocka_unit_test(test_plugin_fault_and_hang),
         cmocka_unit_test(test_tiny_all_configs),
         cmocka_unit_test(test_prefill_paths_agree),
         cmocka_unit_test(test_swiglu_mutant_caught),

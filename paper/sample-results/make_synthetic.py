@@ -77,3 +77,58 @@ pdst = os.path.join(os.path.dirname(__file__) or ".", PART)
 rw_partial("hypotheses.csv", lambda r: r["kind"] in ("speedup", "error"), weaker, pdst)
 rw_partial("kernels.csv", lambda r: r["op"] == "gemv", lambda r: r, pdst)
 rw_partial("hypotheses.csv", lambda r: False, lambda r: r, os.path.join(pdst, "runs", "20261121T065059Z-1"))
+
+# synthetic-example-4c/decode*.csv: NOT a measurement.  Model-level rows made from a
+# formula, for the decode figures and the paper's model-level section in make
+# figures-test: bytes per token of each preset and weight configuration, a DRAM ceiling
+# of 40 GB/s at 1 thread and 70 at 4, fractions 0.6 and 0.45 of that bound, CIs +-5%,
+# fixed per-op shares.
+DATE = "2026-11-21T06:16:56Z"
+DHDR = ("model,weights,threads,source,gemv,gemm,attention,prompt_tokens,decode_tokens,prefill_tok_s,prefill_tok_s_lo,"
+        "prefill_tok_s_hi,decode_tok_s,decode_tok_s_lo,decode_tok_s_hi,ms_token_p50,ms_token_p90,ms_token_p99,"
+        "jitter_p99_over_p50,weight_bytes_per_token,kv_bytes_per_token,level,read_ceiling_gbytes_per_s,"
+        "roofline_ms_token,roofline_fraction,roofline_fraction_lo,roofline_fraction_hi,weight_bytes,peak_rss_bytes,"
+        "peak_rss_over_weights,run_rss_bytes,run_rss_over_weights,load_s,pack_s,machine,cpu_model,cores_used,compiler,"
+        "git_commit,date,emulated").split(",")
+OPS = [("embed", 0.001), ("rmsnorm", 0.01), ("qkv", 0.18), ("rope", 0.01), ("kv_cache", 0.02), ("attention", 0.03),
+       ("wo", 0.06), ("ffn_up", 0.38), ("swiglu", 0.01), ("ffn_down", 0.19), ("residual", 0.004), ("classifier", 0.1),
+       ("argmax", 0.005)]
+drows, orows = [], []
+for model, params in (("stories110M", 110e6), ("stories15M", 15e6)):
+    for wts, bpp, gemv in (("f32", 4.0, "gemv.f32.avx2"), ("w4a8", 18 / 32.0, "gemv.w4a8.avx2")):
+        for t, gbs, frac in ((1, 40.0, 0.6), (4, 70.0, 0.45)):
+            wb = params * bpp
+            rms = wb / gbs * 1e-6
+            tps = frac * 1e3 / rms
+            ms = 1e3 / tps
+            drows.append(dict(zip(DHDR, [
+                model, wts, t, "preset", gemv, gemv.replace("gemv", "gemm"), "attention.f32.avx2", 16, 32,
+                "%.6g" % (tps * 8), "%.6g" % (tps * 7.6), "%.6g" % (tps * 8.4), "%.6g" % tps, "%.6g" % (tps * 0.95),
+                "%.6g" % (tps * 1.05), "%.6g" % ms, "%.6g" % (ms * 1.1), "%.6g" % (ms * 1.3), "1.3", "%.0f" % wb, "0",
+                "DRAM", gbs, "%.6g" % rms, frac, "%.3g" % (frac * 0.95), "%.3g" % (frac * 1.05), "%.0f" % wb,
+                "%.0f" % (wb * 1.2), "1.2", "%.0f" % (wb * 1.2), "1.2", "0.5", "0.2", NAME, CPU, t, "gcc 12.2.0",
+                "synthetic", DATE, 0])))
+            for op, sh in OPS:
+                orows.append(dict(model=model, weights=wts, threads=t, op=op, ns_per_token="%.0f" % (ms * 1e6 * sh),
+                                  share="%.4f" % sh, date=DATE))
+def write_rows(name, cols, rows):
+    with open(os.path.join(dst, name), "w", newline="") as f:
+        w = csv.DictWriter(f, cols, lineterminator="\n"); w.writeheader(); w.writerows(rows)
+write_rows("decode.csv", DHDR, drows)
+write_rows("decode_ops.csv", "model,weights,threads,op,ns_per_token,share,date".split(","), orows)
+HHDR = ("hypothesis,file,kind,role,model,subject,baseline,note,threshold,verdict,figure,lo,hi,n,median_subject_ns,"
+        "median_baseline_ns,reason,claim,source,machine,cpu_model,cores_used,git_commit,date").split(",")
+write_rows("decode_hypotheses.csv", HHDR, [
+    dict(zip(HHDR, ["example-simd-vs-scalar", "hypotheses/decode-small.ini", "speedup", "guard", "stories15M", "f32@1",
+                    "f32@1:gemv=gemv.f32.scalar", "", 1.5, "SUPPORTED", 3.1, 2.8, 3.4, 40, 2e6, 6.2e6, "",
+                    "synthetic example guard", "synthetic example", NAME, CPU, 4, "synthetic", DATE])),
+    dict(zip(HHDR, ["example-kvcache", "hypotheses/decode-small.ini", "kvcache", "claim", "stories15M", "f32@1",
+                    "recompute 65 positions", "context 64", 10, "FALSIFIED", 4.9, 3.0, 6.1, 10, 2e6, 9.8e6, "",
+                    "synthetic example claim", "EMBODIOS README (synthetic example row)", NAME, CPU, 4, "synthetic",
+                    DATE])),
+    dict(zip(HHDR, ["example-amx", "hypotheses/decode.ini", "speedup", "claim", "tinyllama",
+                    "w4a8@1:gemm=gemm.w4a8.amx,decode=gemm", "w4a8@1", "", 1.13, "UNTESTABLE", "nan", "nan", "nan", 0,
+                    "nan", "nan", "failed: --gemm 'gemm.w4a8.amx': not runnable here: CPU lacks amx-tile amx-int8",
+                    "synthetic example claim", "ik_llama.cpp (synthetic example row)", NAME, CPU, 4, "synthetic",
+                    DATE])),
+])
