@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 AA_MARGIN = 0.01          # as FK_AA_MARGIN in harness/check.c
 T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 6: 2.4469, 7: 2.3646, 8: 2.3060, 9: 2.2622,
@@ -137,7 +138,7 @@ def main():
             return 2
     ceilings = os.path.join("results", name, "machine.csv")
 
-    runs, reps = [], {}
+    runs, reps, walls = [], {}, []
     for i in range(a.runs):
         d = os.path.join(a.out, "run-%02d" % (i + 1))
         shutil.rmtree(d, ignore_errors=True)
@@ -145,9 +146,11 @@ def main():
         if os.path.exists(ceilings):
             shutil.copy(ceilings, os.path.join(d, "machine.csv"))
         print("repro: run %d/%d -> %s" % (i + 1, a.runs, d), file=sys.stderr, flush=True)
+        t0 = time.monotonic()
         with open(os.path.join(d, "check.log"), "w") as log:
             rc = subprocess.run([a.falsify, "check", "--quiet", "--results", d] + a.check_args.split() + a.files, stdout=log,
                                 stderr=subprocess.STDOUT).returncode
+        walls.append(time.monotonic() - t0)
         path = os.path.join(d, "hypotheses.csv")
         if not os.path.exists(path):
             print("repro: run %d wrote no %s (exit %d; see %s/check.log)" % (i + 1, path, rc, d), file=sys.stderr)
@@ -212,8 +215,11 @@ def main():
                  else "no bias beyond 1 +- %.0f%%" % (100 * AA_MARGIN)))
     else:
         print("\nA/A self-check: not run (no speedup hypothesis with a runnable baseline)")
+    gf = [sum(r.get("role") == "guard" and r["verdict"] == "FALSIFIED" for r in run) for run in runs]
+    print("guards FALSIFIED per run: %s; wall time per run: %s" % (" ".join(map(str, gf)),
+                                                                  " ".join("%.0f s" % w for w in walls)))
     print("%d hypothesis row(s) flipped between SUPPORTED and FALSIFIED" % flips)
-    return 1 if flips or biased else 0
+    return 1 if flips or biased or any(gf) else 0
 
 
 if __name__ == "__main__":
