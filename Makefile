@@ -183,7 +183,7 @@ falsify:
 N ?= 10
 repro: build
 	@PY=$$($(DEPS) python) && FALSIFY_PYTHON=$$PY $$PY harness/repro.py --falsify $(BUILD)/falsify --runs $(N) \
-	  --out $(BUILD)/repro --check-args "$(ARGS)" $(H)
+	  --out $(BUILD)/repro --check-args="$(ARGS)" $(H)
 
 # Model level (not in `make falsify`: TinyLlama alone takes minutes): the
 # forward pass built from the plugins on the presets in every weight
