@@ -73,7 +73,7 @@ static const struct fk_verb verbs[] = {
          O(REPETITIONS) | O(MIN_TIME)},
     {"machine", "", 0, 0, "the machine's ceilings: read bandwidth per level, peak FMA and int8 dot",
      "Measures (or loads, when cached for this machine and build) results/<machine>/machine.csv.",
-     COMMON | O(RESULTS) | O(MACHINE) | O(FORCE) | O(QUIET) | O(FORMAT) | O(COLOR)},
+     COMMON | O(RESULTS) | O(MACHINE) | O(FORCE) | O(QUIET) | O(FORMAT) | O(COLOR) | O(ISA)},
     {"decode", "", 0, 0, "a Llama-2 forward pass built from the plugins: tok/s, roofline fraction, per-op time",
      "Runs synthetic presets (or a llama2.c / GGUF --model) through registered plugins, one per op, and\n"
      "writes results/<machine>/decode.csv, decode_tokens.csv and decode_ops.csv; --hypotheses FILE judges\n"
