@@ -1,18 +1,22 @@
-/* gemv.q4_k_q8_k.avx2 — Q4_K weights (plain GGML blocks) x Q8_K
- * activations on AVX2, ggml's integer arithmetic for a Q4_K matrix (the
- * f32-activation kernel is gemv.q4_k.avx2).
+/* gemv.q4_k_q8_k.avx2 — Q4_K weights x Q8_K activations on AVX2, ggml's
+ * integer arithmetic for a Q4_K matrix (the f32-activation kernel is
+ * gemv.q4_k.avx2), on the repacked tiles of gemv_qdot_x86.h (4 rows x one
+ * super-block, 576 B: the same bytes as four GGML blocks, moved so that
+ * every 16-bit lane of a product belongs to one sub-block).
  *
  * prepare() quantizes x to Q8_K (qk__prepare_256, bit-exact with
- * fk_quantize_row_q8_k_ref) into the records of
- * gemv_qdot_x86.h (values in element order, the per-32 sums for the mins).
- * Per super-block and row, for each 64-element chunk c (32 bytes of qs):
- *     lo = maddubs(q & 15, x[64c..])        int16, |pair| <= 2 * 15 * 127
- *     hi = maddubs(q >> 4, x[64c+32..])
- *     isum += madd(lo, sc[2c]) + madd(hi, sc[2c+1])     int32, exact
- * then acc += f32(isum) * (fp16(d) * dx) per lane and
- * macc += f32(madd(m[0..7], s32[0..7])) * (fp16(dmin) * dx), the dmin * m
- * term from the activation sums.  Four rows per pass share the activation
- * loads; two horizontal sums per row at the end.
+ * fk_quantize_row_q8_k_ref) into records whose values sit beside the
+ * nibbles they multiply.  Per tile and row, for each of the 4 32-byte
+ * vectors of nibbles (half h = sub-blocks 4h..4h+3, 4 lanes each):
+ *     p = vpmaddubsw(q & 15, xA) + vpmaddubsw(q >> 4 & 15, xB)
+ *     s[h] += p                                     int16, exact: a lane sums
+ *                                                   8 products, |.| <= 15240
+ * then isum = vpmaddwd(s[0], sc[0..3]) + vpmaddwd(s[1], sc[4..7]) (int32,
+ * every lane one sub-block pair's sc_j * dot) and acc += f32(isum) *
+ * (fp16(d) * dx).  The mins: vpmaddwd(m_j of two rows, S_j), S_j the Q8_K
+ * per-32 sums, into macc with fp16(dmin) * dx; one set of scale and min
+ * vectors per tile serves all four rows.  A thread streams QK_STREAMS row
+ * groups at once, from distinct parts of its rows.
  *
  * Built with FLAGS_avx2 (-mavx2 -mfma -mf16c). */
 #include <assert.h>
@@ -20,13 +24,9 @@
 
 #include "gemv_qdot_x86.h"
 
-/* Row streams and software prefetch distance (bytes ahead in each row
- * stream; 0: none), measured in README ("DRAM streaming"). */
-#ifndef QK_SPREAD
-#define QK_SPREAD 1
-#endif
-#ifndef QK_PREFETCH
-#define QK_PREFETCH 0
+/* Row groups read at once per thread (README "DRAM streaming"). */
+#ifndef QK_STREAMS
+#define QK_STREAMS 2
 #endif
 #ifndef QK_NAME
 #define QK_NAME "gemv.q4_k_q8_k.avx2"
@@ -34,7 +34,77 @@
 
 static void gemv_q4_k_q8_k_avx2__prepare(const struct fk_args *a)
 {
-    qk__prepare_256(a->x, a->shape.cols, a->scratch, 0);
+    qk__prepare_256(a->x, a->shape.cols, a->scratch);
+}
+
+/* The accumulators of one group: acc[i] row i (8 lanes, sum = the scale
+ * term), macc[k] rows 2k, 2k+1 (lanes 0-3, 4-7: the min term). */
+struct qk_acc {
+    __m256 acc[4];
+    __m256 macc[2];
+};
+
+/* vpshufb patterns turning a row's 8 scale bytes (twice, one copy per
+ * 128-bit lane, at offset o = 0 or 8) into int16 lanes t -> sc_{4h + t/4}. */
+static inline __m256i scale_pattern(int h, int o)
+{
+    const char z = (char)0x80;
+    const char a = (char)(o + 4 * h), b = (char)(o + 4 * h + 1), c = (char)(o + 4 * h + 2), d = (char)(o + 4 * h + 3);
+    return _mm256_setr_epi8(a, z, a, z, a, z, a, z, b, z, b, z, b, z, b, z,
+                            c, z, c, z, c, z, c, z, d, z, d, z, d, z, d, z);
+}
+
+/* One tile t (4 rows x 256 columns) against record rec. */
+static inline void qk_tile(const uint8_t *t, const uint8_t *rec, struct qk_acc *g)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const uint8_t *meta = t + QK_G * QK_ROW_BYTES;
+    /* meta bytes 0-31: sc | (m & 3) << 6 for p = 8i + j; 32-47: m >> 2,
+     * nibble p / 16 of byte p % 16 */
+    const __m256i A = _mm256_load_si256((const __m256i *)meta);
+    const __m128i B = _mm_load_si128((const __m128i *)(meta + 32));
+    const __m256i sc8 = _mm256_and_si256(A, _mm256_set1_epi8(0x3f));
+    const __m256i bh = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(B), _mm_srli_epi16(B, 4), 1), m4);
+    const __m256i m8 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 6), _mm256_set1_epi8(3)),
+                                       _mm256_slli_epi16(bh, 2));   /* 0..63 */
+    float dx;
+    memcpy(&dx, rec + 320, 4);
+    /* d of rows 0-3, dmin of rows 0-3, times dx */
+    const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(meta + 48))), _mm256_set1_ps(dx));
+
+    /* min term: int32 lane u of row pair k = m_{2k + u/4, 2(u%4)..+1} . S */
+    const __m256i S = _mm256_load_si256((const __m256i *)(rec + 256));
+    const __m256i ms0 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(m8)), S);
+    const __m256i ms1 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(m8, 1)), S);
+    g->macc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms0),
+                                 _mm256_permutevar8x32_ps(dd, _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5)), g->macc[0]);
+    g->macc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms1),
+                                 _mm256_permutevar8x32_ps(dd, _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)), g->macc[1]);
+
+    /* rows 0, 1 scales in both lanes; rows 2, 3 */
+    const __m256i s01 = _mm256_permute4x64_epi64(sc8, 0x44), s23 = _mm256_permute4x64_epi64(sc8, 0xee);
+#pragma GCC unroll 4
+    for (int i = 0; i < QK_G; i++) {
+        const uint8_t *q = t + i * QK_ROW_BYTES;
+        const __m256i src = i < 2 ? s01 : s23;
+        __m256i s[2];
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i q0 = _mm256_load_si256((const __m256i *)(q + 32 * h));
+            const __m256i q1 = _mm256_load_si256((const __m256i *)(q + 64 + 32 * h));
+            const __m256i a0 = _mm256_load_si256((const __m256i *)(rec + 32 * h));
+            const __m256i b0 = _mm256_load_si256((const __m256i *)(rec + 64 + 32 * h));
+            const __m256i a1 = _mm256_load_si256((const __m256i *)(rec + 128 + 32 * h));
+            const __m256i b1 = _mm256_load_si256((const __m256i *)(rec + 192 + 32 * h));
+            const __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(q0, m4), a0),
+                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), b0));
+            const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(q1, m4), a1),
+                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), b1));
+            s[h] = _mm256_madd_epi16(_mm256_add_epi16(p0, p1), _mm256_shuffle_epi8(src, scale_pattern(h, 8 * (i & 1))));
+        }
+        const __m256 di = _mm256_permutevar8x32_ps(dd, _mm256_set1_epi32(i));
+        g->acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s[0], s[1])), di, g->acc[i]);
+    }
 }
 
 static inline float hsum_256(__m256 v)
@@ -45,81 +115,63 @@ static inline float hsum_256(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-static inline float hsum_128(__m128 s)
+static inline void qk_zero(struct qk_acc *g)
 {
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    for (int i = 0; i < 4; i++)
+        g->acc[i] = _mm256_setzero_ps();
+    g->macc[0] = g->macc[1] = _mm256_setzero_ps();
 }
 
-/* One row's super-block blk against record rec: acc, macc updated. */
-static inline void qk_block(const fk_block_q4_k *blk, const uint8_t *rec, __m256 *acc, __m128 *macc)
+/* Rows of group gi inside [r0, r1) get their sums. */
+static inline void qk_store(float *y, int64_t gi, int64_t r0, int64_t r1, const struct qk_acc *g)
 {
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    uint32_t u[4];
-    qk__unpack_scales(blk->scales, u);
-    const __m128i sc16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[1], (int)u[0]));
-    const __m128i mn16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[3], (int)u[2]));
-    const __m256i sc = _mm256_broadcastsi128_si256(sc16);
-    __m256i isum = _mm256_setzero_si256();
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; c++) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * c));
-        const __m256i xl = _mm256_load_si256((const __m256i *)(rec + 64 * c));
-        const __m256i xh = _mm256_load_si256((const __m256i *)(rec + 64 * c + 32));
-        /* int16 lane pattern (2j, 2j+1) broadcasts scale j */
-        const __m256i slo = _mm256_shuffle_epi8(sc, _mm256_set1_epi16((short)(((4 * c + 1) << 8) | (4 * c))));
-        const __m256i shi = _mm256_shuffle_epi8(sc, _mm256_set1_epi16((short)(((4 * c + 3) << 8) | (4 * c + 2))));
-        const __m256i plo = _mm256_maddubs_epi16(_mm256_and_si256(q, m4), xl);
-        const __m256i phi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), xh);
-        isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+    const __m128 m0 = _mm256_castps256_ps128(g->macc[0]), m1 = _mm256_extractf128_ps(g->macc[0], 1);
+    const __m128 m2 = _mm256_castps256_ps128(g->macc[1]), m3 = _mm256_extractf128_ps(g->macc[1], 1);
+    const __m128 mm[4] = {m0, m1, m2, m3};
+    for (int i = 0; i < QK_G; i++) {
+        const int64_t r = gi * QK_G + i;
+        if (r >= r0 && r < r1) {
+            __m128 s = mm[i];
+            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            s = _mm_add_ss(s, _mm_movehdup_ps(s));
+            y[r] = hsum_256(g->acc[i]) - _mm_cvtss_f32(s);
+        }
     }
-    float dx;
-    memcpy(&dx, rec + 256, 4);
-    const float d = _cvtsh_ss(blk->d) * dx, dmin = _cvtsh_ss(blk->dmin) * dx;
-    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d), *acc);
-    const __m128i s32 = _mm_loadu_si128((const __m128i *)(rec + 260));
-    *macc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(mn16, s32)), _mm_set1_ps(dmin), *macc);
 }
 
+/* Rows [r0, r1): every group of 4 rows that meets the range is computed
+ * whole (padding rows included), only rows inside it are stored.
+ * QK_STREAMS groups per pass, one from each part of the range: that many
+ * sequential streams in distinct pages; a group past the range repeats
+ * the first and is not stored. */
 static void gemv_q4_k_q8_k_avx2__run(const struct fk_args *a, int64_t r0, int64_t r1)
 {
     assert(a->shape.cols >= 256 && a->shape.cols % 256 == 0);
     assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
 
     const int64_t nb = a->shape.cols / 256;
-    const fk_block_q4_k *w = a->w;  /* (rows, nb) blocks of 144 B */
-    const uint8_t *xs = a->scratch; /* (nb) records of 320 B */
+    const uint8_t *w = a->w;        /* (groups, nb) tiles of 576 B */
+    const uint8_t *xs = a->scratch; /* (nb) records of 384 B */
     float *y = a->y;                /* (rows) */
+    const int64_t g0 = r0 / QK_G, g1 = (r1 + QK_G - 1) / QK_G;
+    const size_t group_bytes = (size_t)nb * QK_TILE_BYTES;
+    const int64_t part = (g1 - g0 + QK_STREAMS - 1) / QK_STREAMS;
 
-    /* Four rows per pass, one from each quarter of [r0, r1): four
-     * sequential streams in distinct pages (QK_SPREAD 0: four adjacent rows,
-     * one stream); a missing row re-reads row r0 + t and is not stored. */
-    const int64_t q = (r1 - r0 + 3) / 4;
-    for (int64_t t = 0; t < q; t++) {
-        const fk_block_q4_k *wr[4];
-        int64_t rr[4];
-        for (int i = 0; i < 4; i++) {
-            rr[i] = QK_SPREAD ? r0 + i * q + t : r0 + 4 * t + i;
-            wr[i] = w + (rr[i] < r1 ? rr[i] : r0 + t) * nb;
+    for (int64_t t = 0; t < part; t++) {
+        int64_t gi[QK_STREAMS];
+        struct qk_acc acc[QK_STREAMS];
+        for (int k = 0; k < QK_STREAMS; k++) {
+            gi[k] = g0 + k * part + t < g1 ? g0 + k * part + t : g0 + t;
+            qk_zero(&acc[k]);
         }
-        __m256 acc[4];
-        __m128 macc[4];
-        for (int i = 0; i < 4; i++) {
-            acc[i] = _mm256_setzero_ps();
-            macc[i] = _mm_setzero_ps();
+        for (int64_t s = 0; s < nb; s++) {
+            const uint8_t *rec = xs + s * QK_XSB_BYTES;
+            for (int k = 0; k < QK_STREAMS; k++)
+                qk_tile(w + (size_t)gi[k] * group_bytes + (size_t)s * QK_TILE_BYTES, rec, &acc[k]);
         }
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *rec = xs + b * QK_XSB_BYTES;
-            for (int i = 0; i < 4; i++) {
-                if (QK_PREFETCH)
-                    _mm_prefetch((const char *)(wr[i] + b) + QK_PREFETCH, _MM_HINT_T0);
-                qk_block(wr[i] + b, rec, &acc[i], &macc[i]);
-            }
-        }
-        for (int i = 0; i < 4; i++)
-            if (rr[i] < r1)
-                y[rr[i]] = hsum_256(acc[i]) - hsum_128(macc[i]);
+        for (int k = 0; k < QK_STREAMS; k++)
+            if (k == 0 || gi[k] != g0 + t)
+                qk_store(y, gi[k], r0, r1, &acc[k]);
     }
 }
 
@@ -132,11 +184,12 @@ static const struct fk_kernel gemv_q4_k_q8_k_avx2 = {
     .weights = FK_FMT_Q4_K,
     .acts = FK_FMT_Q8_K,
     .requires = FK_CPU_AVX | FK_CPU_AVX2 | FK_CPU_FMA | FK_CPU_F16C,
-    .flags = 0,
+    .flags = FK_KERNEL_REPACKED,
     .cols_multiple = 256,
-    .row_block = 4,
-    .packed_size = qdot__packed_size_q4_k,
-    .pack = qdot__pack_q4_k,
+    .row_block = QK_G,
+    .packed_size = qk__packed_size,
+    .pack = qk__pack,
+    .to_ggml = qk__to_ggml,
     .prepare_size = qk__prepare_size,
     .prepare = gemv_q4_k_q8_k_avx2__prepare,
     .run = gemv_q4_k_q8_k_avx2__run,

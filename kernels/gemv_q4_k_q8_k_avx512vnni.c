@@ -1,19 +1,23 @@
-/* gemv.q4_k_q8_k.avx512vnni — Q4_K weights (plain GGML blocks) x Q8_K
- * activations with AVX-512 VNNI, ggml's integer arithmetic for a Q4_K
- * matrix (the f32-activation kernel is gemv.q4_k.avx512).
+/* gemv.q4_k_q8_k.avx512vnni — Q4_K weights x Q8_K activations with AVX-512
+ * VNNI, ggml's integer arithmetic for a Q4_K matrix (the f32-activation
+ * kernel is gemv.q4_k.avx512), on the repacked tiles of gemv_qdot_x86.h
+ * (4 rows x one super-block, 576 B: the same bytes as four GGML blocks,
+ * moved so that every int32 lane of a row's two 64-byte nibble vectors
+ * belongs to one sub-block, lanes 2j and 2j+1 to sub-block j, and a byte's
+ * two nibbles to the same sub-block).
  *
  * prepare() quantizes x to Q8_K (qk__prepare_256, bit-exact with
- * fk_quantize_row_q8_k_ref) into records whose values are permuted so that
- * one 64-byte load of qs (chunks c, c+1) meets its activations in two
- * aligned vectors (qk__perm_512).  Per super-block and row, for each of the
- * two 64-byte loads of qs:
- *     lo = vpmaddubsw(q & 15, X[2v])       int16, |pair| <= 2 * 15 * 127
- *     hi = vpmaddubsw(q >> 4, X[2v+1])
- *     isum = vpdpwssd(isum, lo, sc) ; vpdpwssd(isum, hi, sc')   int32, exact
- * where sc holds sub-block 2c's scale in int16 lanes 0..15 and 2c+2's in
- * 16..31.  Then acc += f32(isum) * (fp16(d) * dx), and the dmin * m term
- * from the activations' per-32 sums as in gemv.q4_k_q8_k.avx2.  Four rows
- * per pass share the activation loads.
+ * fk_quantize_row_q8_k_ref) into records whose values sit beside the
+ * nibbles they multiply.  Per tile and row:
+ *     lo = vpdpbusd(q & 0x0f, xA) over both vectors    exact int32
+ *     hi = vpdpbusd(q & 0xf0, xB)                      = 16 * its dot
+ *     I  = lo + (hi >> 4)            lane: 16 products, |I| <= 30480
+ * two rows' I packed to int16 (vpackssdw, exact) and multiplied by their
+ * scales with one vpmaddwd: every int32 lane is sc_j * dot of one (row,
+ * sub-block); acc += f32(that) * (fp16(d) * dx).  The mins: one vpmaddwd
+ * of the four rows' m_j against the Q8_K per-32 sums S_j, into macc with
+ * fp16(dmin) * dx.  A thread streams QK_STREAMS row groups at once, from
+ * distinct parts of its rows.
  *
  * Built with FLAGS_avx512vnni (AVX-512 F/BW/VL/DQ + VNNI, F16C). */
 #include <assert.h>
@@ -21,13 +25,9 @@
 
 #include "gemv_qdot_x86.h"
 
-/* Row streams and software prefetch distance (bytes ahead in each row
- * stream; 0: none), measured in README ("DRAM streaming"). */
-#ifndef QK_SPREAD
-#define QK_SPREAD 1
-#endif
-#ifndef QK_PREFETCH
-#define QK_PREFETCH 0
+/* Row groups read at once per thread (README "DRAM streaming"). */
+#ifndef QK_STREAMS
+#define QK_STREAMS 2
 #endif
 #ifndef QK_NAME
 #define QK_NAME "gemv.q4_k_q8_k.avx512vnni"
@@ -35,91 +35,127 @@
 
 static void gemv_q4_k_q8_k_avx512vnni__prepare(const struct fk_args *a)
 {
-    qk__prepare_256(a->x, a->shape.cols, a->scratch, 1);
+    qk__prepare_256(a->x, a->shape.cols, a->scratch);
 }
 
-static inline float hsum_128(__m128 s)
+/* The accumulators of one group: acc[k] rows 2k (lanes 4q, 4q+1) and
+ * 2k+1 (lanes 4q+2, 4q+3), the scale term; macc rows i in lanes 4i..4i+3,
+ * the min term. */
+struct qk_acc {
+    __m512 acc[2];
+    __m512 macc;
+};
+
+/* One row's integer dots I (int32 lane 2j, 2j+1: sub-block j). */
+static inline __m512i row_dots(const uint8_t *q, __m512i xa0, __m512i xb0, __m512i xa1, __m512i xb1)
 {
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    const __m512i lo_mask = _mm512_set1_epi8(0x0f), hi_mask = _mm512_set1_epi8((char)0xf0);
+    __m512i w0 = _mm512_load_si512((const void *)q);
+    __m512i w1 = _mm512_load_si512((const void *)(q + 64));
+    /* one load per weight vector (not one folded into each vpandd) */
+    __asm__("" : "+v"(w0), "+v"(w1));
+    __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(w0, lo_mask), xa0);
+    __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(w0, hi_mask), xb0);
+    lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(w1, lo_mask), xa1);
+    hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(w1, hi_mask), xb1);
+    return _mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4));
 }
 
-/* vpshufb patterns (per 128-bit lane) broadcasting int16 scale j of the 8
- * in each lane: lanes 0-1 take scale a, lanes 2-3 scale b. */
-static inline __m512i scale_pattern(int a, int b)
+/* One tile t (4 rows x 256 columns) against record rec. */
+static inline void qk_tile(const uint8_t *t, const uint8_t *rec, struct qk_acc *g)
 {
-    const __m128i pa = _mm_set1_epi16((short)(((2 * a + 1) << 8) | (2 * a)));
-    const __m128i pb = _mm_set1_epi16((short)(((2 * b + 1) << 8) | (2 * b)));
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(pa, pa)), _mm256_set_m128i(pb, pb), 1);
-}
+    const __m512i xa0 = _mm512_load_si512((const void *)rec), xb0 = _mm512_load_si512((const void *)(rec + 64));
+    const __m512i xa1 = _mm512_load_si512((const void *)(rec + 128)), xb1 = _mm512_load_si512((const void *)(rec + 192));
+    const __m512i p01 = _mm512_packs_epi32(row_dots(t, xa0, xb0, xa1, xb1), row_dots(t + 128, xa0, xb0, xa1, xb1));
+    const __m512i p23 = _mm512_packs_epi32(row_dots(t + 256, xa0, xb0, xa1, xb1), row_dots(t + 384, xa0, xb0, xa1, xb1));
 
-/* One row's super-block blk against record rec. */
-static inline void qk_block(const fk_block_q4_k *blk, const uint8_t *rec, __m512 *acc, __m128 *macc)
-{
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    uint32_t u[4];
-    qk__unpack_scales(blk->scales, u);
-    const __m128i sc16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[1], (int)u[0]));
-    const __m128i mn16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[3], (int)u[2]));
-    const __m512i sc = _mm512_broadcast_i32x4(sc16);
-    __m512i isum = _mm512_setzero_si512();
-#pragma GCC unroll 2
-    for (int v = 0; v < 2; v++) {  /* chunks 2v (bytes 0-31) and 2v+1 (32-63) */
-        const __m512i q = _mm512_loadu_si512((const void *)(blk->qs + 64 * v));
-        const __m512i xl = _mm512_load_si512((const void *)(rec + 128 * v));
-        const __m512i xh = _mm512_load_si512((const void *)(rec + 128 * v + 64));
-        const __m512i slo = _mm512_shuffle_epi8(sc, scale_pattern(4 * v, 4 * v + 2));
-        const __m512i shi = _mm512_shuffle_epi8(sc, scale_pattern(4 * v + 1, 4 * v + 3));
-        isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(_mm512_and_si512(q, m4), xl), slo);
-        isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), xh), shi);
-    }
+    const uint8_t *meta = t + QK_G * QK_ROW_BYTES;
+    /* meta bytes 0-31: sc | (m & 3) << 6 for p = 8i + j; 32-47: m >> 2,
+     * nibble p / 16 of byte p % 16 */
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const __m256i A = _mm256_load_si256((const __m256i *)meta);
+    const __m128i B = _mm_load_si128((const __m128i *)(meta + 32));
+    const __m256i sc8 = _mm256_and_si256(A, _mm256_set1_epi8(0x3f));
+    const __m256i bh = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(B), _mm_srli_epi16(B, 4), 1), m4);
+    const __m256i m8 = _mm256_ternarylogic_epi32(_mm256_srli_epi16(A, 6), _mm256_slli_epi16(bh, 2), _mm256_set1_epi8(3),
+                                                 0xec);   /* (a & c) | b: m in 0..63 */
     float dx;
-    memcpy(&dx, rec + 256, 4);
-    const float d = _cvtsh_ss(blk->d) * dx, dmin = _cvtsh_ss(blk->dmin) * dx;
-    *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d), *acc);
-    const __m128i s32 = _mm_loadu_si128((const __m128i *)(rec + 260));
-    *macc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(mn16, s32)), _mm_set1_ps(dmin), *macc);
+    memcpy(&dx, rec + 320, 4);
+    /* d of rows 0-3, dmin of rows 0-3, times dx */
+    const __m512 dd = _mm512_castps256_ps512(
+        _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(meta + 48))), _mm256_set1_ps(dx)));
+
+    /* vpackssdw order per 128-bit lane q: int16 0-3 row a lanes 4q..4q+3
+     * (sub-blocks 2q, 2q, 2q+1, 2q+1), 4-7 row b's: the scale of each
+     * int16 from the rows' 16 scale bytes (a at 0, b at 8) */
+    const char z = (char)0x80;
+    const __m512i pat = _mm512_set_epi8(
+        z, 15, z, 15, z, 14, z, 14, z, 7, z, 7, z, 6, z, 6, z, 13, z, 13, z, 12, z, 12, z, 5, z, 5, z, 4, z, 4,
+        z, 11, z, 11, z, 10, z, 10, z, 3, z, 3, z, 2, z, 2, z, 9, z, 9, z, 8, z, 8, z, 1, z, 1, z, 0, z, 0);
+    const __m512i sc01 = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm256_castsi256_si128(sc8)), pat);
+    const __m512i sc23 = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm256_extracti128_si256(sc8, 1)), pat);
+    const __m512i d01 = _mm512_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1);
+    g->acc[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(p01, sc01)), _mm512_permutexvar_ps(d01, dd),
+                                g->acc[0]);
+    g->acc[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(p23, sc23)),
+                                _mm512_permutexvar_ps(_mm512_add_epi32(d01, _mm512_set1_epi32(2)), dd), g->acc[1]);
+
+    /* min term: int32 lane k = m_{k/4, 2(k%4)..+1} . S */
+    const __m512i S = _mm512_load_si512((const void *)(rec + 256));
+    const __m512i ms = _mm512_madd_epi16(_mm512_cvtepu8_epi16(m8), S);
+    const __m512i dm = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    g->macc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_permutexvar_ps(dm, dd), g->macc);
 }
 
+static inline void qk_zero(struct qk_acc *g)
+{
+    g->acc[0] = g->acc[1] = g->macc = _mm512_setzero_ps();
+}
+
+/* Rows of group gi inside [r0, r1) get their sums. */
+static inline void qk_store(float *y, int64_t gi, int64_t r0, int64_t r1, const struct qk_acc *g)
+{
+    for (int i = 0; i < QK_G; i++) {
+        const int64_t r = gi * QK_G + i;
+        if (r >= r0 && r < r1)
+            y[r] = _mm512_mask_reduce_add_ps((__mmask16)(i & 1 ? 0xcccc : 0x3333), g->acc[i / 2]) -
+                   _mm512_mask_reduce_add_ps((__mmask16)(0xf << (4 * i)), g->macc);
+    }
+}
+
+/* Rows [r0, r1): every group of 4 rows that meets the range is computed
+ * whole (padding rows included), only rows inside it are stored.
+ * QK_STREAMS groups per pass, one from each part of the range: that many
+ * sequential streams in distinct pages; a group past the range repeats
+ * the first and is not stored. */
 static void gemv_q4_k_q8_k_avx512vnni__run(const struct fk_args *a, int64_t r0, int64_t r1)
 {
     assert(a->shape.cols >= 256 && a->shape.cols % 256 == 0);
     assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
 
     const int64_t nb = a->shape.cols / 256;
-    const fk_block_q4_k *w = a->w;  /* (rows, nb) blocks of 144 B */
-    const uint8_t *xs = a->scratch; /* (nb) records of 320 B */
+    const uint8_t *w = a->w;        /* (groups, nb) tiles of 576 B */
+    const uint8_t *xs = a->scratch; /* (nb) records of 384 B */
     float *y = a->y;                /* (rows) */
+    const int64_t g0 = r0 / QK_G, g1 = (r1 + QK_G - 1) / QK_G;
+    const size_t group_bytes = (size_t)nb * QK_TILE_BYTES;
+    const int64_t part = (g1 - g0 + QK_STREAMS - 1) / QK_STREAMS;
 
-    /* Four rows per pass, one from each quarter of [r0, r1): four
-     * sequential streams in distinct pages (QK_SPREAD 0: four adjacent rows,
-     * one stream); a missing row re-reads row r0 + t and is not stored. */
-    const int64_t q = (r1 - r0 + 3) / 4;
-    for (int64_t t = 0; t < q; t++) {
-        const fk_block_q4_k *wr[4];
-        int64_t rr[4];
-        for (int i = 0; i < 4; i++) {
-            rr[i] = QK_SPREAD ? r0 + i * q + t : r0 + 4 * t + i;
-            wr[i] = w + (rr[i] < r1 ? rr[i] : r0 + t) * nb;
+    for (int64_t t = 0; t < part; t++) {
+        int64_t gi[QK_STREAMS];
+        struct qk_acc acc[QK_STREAMS];
+        for (int k = 0; k < QK_STREAMS; k++) {
+            gi[k] = g0 + k * part + t < g1 ? g0 + k * part + t : g0 + t;
+            qk_zero(&acc[k]);
         }
-        __m512 acc[4];
-        __m128 macc[4];
-        for (int i = 0; i < 4; i++) {
-            acc[i] = _mm512_setzero_ps();
-            macc[i] = _mm_setzero_ps();
+        for (int64_t s = 0; s < nb; s++) {
+            const uint8_t *rec = xs + s * QK_XSB_BYTES;
+            for (int k = 0; k < QK_STREAMS; k++)
+                qk_tile(w + (size_t)gi[k] * group_bytes + (size_t)s * QK_TILE_BYTES, rec, &acc[k]);
         }
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *rec = xs + b * QK_XSB_BYTES;
-            for (int i = 0; i < 4; i++) {
-                if (QK_PREFETCH)
-                    _mm_prefetch((const char *)(wr[i] + b) + QK_PREFETCH, _MM_HINT_T0);
-                qk_block(wr[i] + b, rec, &acc[i], &macc[i]);
-            }
-        }
-        for (int i = 0; i < 4; i++)
-            if (rr[i] < r1)
-                y[rr[i]] = _mm512_reduce_add_ps(acc[i]) - hsum_128(macc[i]);
+        for (int k = 0; k < QK_STREAMS; k++)
+            if (k == 0 || gi[k] != g0 + t)
+                qk_store(y, gi[k], r0, r1, &acc[k]);
     }
 }
 
@@ -133,11 +169,12 @@ static const struct fk_kernel gemv_q4_k_q8_k_avx512vnni = {
     .acts = FK_FMT_Q8_K,
     .requires = FK_CPU_AVX512F | FK_CPU_AVX512BW | FK_CPU_AVX512VL | FK_CPU_AVX512DQ | FK_CPU_AVX512VNNI |
                 FK_CPU_F16C,
-    .flags = 0,
+    .flags = FK_KERNEL_REPACKED,
     .cols_multiple = 256,
-    .row_block = 4,
-    .packed_size = qdot__packed_size_q4_k,
-    .pack = qdot__pack_q4_k,
+    .row_block = QK_G,
+    .packed_size = qk__packed_size,
+    .pack = qk__pack,
+    .to_ggml = qk__to_ggml,
     .prepare_size = qk__prepare_size,
     .prepare = gemv_q4_k_q8_k_avx512vnni__prepare,
     .run = gemv_q4_k_q8_k_avx512vnni__run,

@@ -18,14 +18,27 @@
  * W4A8 super-block records (w4a8__prepare_*): xq[j] lane k = bytes
  * 4j..4j+3 of block k, so lane k of one accumulator collects block k.
  *
- * ---- Q4_K x Q8_K ----
- * Weights: plain GGML Q4_K rows (not repacked; bit-exact with the oracle).
- * Prepared activations, one QK_XSB_BYTES = 320 record per super-block:
- *     int8  q[256]    Q8_K values (AVX2: element order; AVX-512: permuted,
- *                     see qk__perm_512), from fk_quantize_row_q8_k_ref
- *     float d         Q8_K scale, at byte 256
- *     int16 s32[8]    sums of sub-block j's 32 values (bsums[2j] +
- *                     bsums[2j+1]), at byte 260, for the dmin * m term */
+ * ---- Q4_K x Q8_K: repacked tiles (FK_KERNEL_REPACKED) ----
+ * Rows in groups of QK_G = 4 (padded with all-zero rows: d = dmin = +0,
+ * they add exactly 0), one super-block (256 columns) per tile, tiles in
+ * order (g, s): one contiguous stream per group.  A tile is QK_TILE_BYTES
+ * = 576 B, exactly the four GGML blocks' bytes, moved (qk__pack; qk__to_ggml
+ * undoes it bit for bit):
+ *     nib[i][2][64]  row i: byte b of vector v belongs to sub-block j = b/8;
+ *                    with u = 8v + b%8 its low nibble is element 32j + u,
+ *                    its high nibble element 32j + 16 + u (qk__nib_pos)
+ *     meta[64]       bytes 0-31, p = 8i + j: sc_ij | (m_ij & 3) << 6;
+ *                    32-47: m_ij >> 2 in nibble p/16 of byte p%16;
+ *                    48-55: fp16 d of rows 0-3; 56-63: fp16 dmin
+ * so each 32-bit lane of a row's vectors holds one sub-block's nibbles
+ * only, and the scale multiplies once per sub-block, not per product.
+ * Prepared activations, one QK_XSB_BYTES = 384 record per super-block:
+ *     int8  q[256]    Q8_K values (fk_quantize_row_q8_k_ref) at qk__act_pos:
+ *                     the partner of nibble byte (v, b) at 128v + b (low)
+ *                     and 128v + 64 + b (high)
+ *     int16 s32[8]x4  sums of sub-block j's 32 values (bsums[2j] +
+ *                     bsums[2j+1]), four copies, at byte 256: the dmin * m term
+ *     float d         Q8_K scale, at byte 320 */
 #ifndef FK_GEMV_QDOT_X86_H
 #define FK_GEMV_QDOT_X86_H
 
@@ -115,67 +128,162 @@ static inline size_t q8q8__prepare_size(const struct fk_shape *s)
     return (size_t)q8q8__nsb(s->cols) * W4A8_XSB_BYTES;
 }
 
-/* ================= Q4_K x Q8_K ================= */
+/* ================= Q4_K x Q8_K tiles ================= */
 
-#define QK_XSB_BYTES 320
+#define QK_G 4                    /* rows per group */
+#define QK_ROW_BYTES 128          /* one row's nibbles in a tile */
+#define QK_META_BYTES 64          /* 4 rows' scales, mins, d, dmin */
+#define QK_TILE_BYTES (QK_G * QK_ROW_BYTES + QK_META_BYTES)  /* 576 = 9 cache lines = 4 x 144 */
+#define QK_XSB_BYTES 384          /* prepared activations per super-block */
+
+static inline int64_t qk__ngroups(int64_t rows)
+{
+    return (rows + QK_G - 1) / QK_G;
+}
+
+static inline size_t qk__packed_size(const struct fk_shape *s)
+{
+    return (size_t)qk__ngroups(s->rows) * (size_t)(s->cols / 256) * QK_TILE_BYTES;
+}
+
+/* Byte (v, b) of a row's nibbles, v = 0..1, b = 0..63: sub-block j = b / 8,
+ * u = 8v + b % 8 (0..15); low nibble = element 32j + u, high = 32j + 16 + u.
+ * Element e of the super-block -> (byte 64v + b, nibble h). */
+static inline int qk__nib_pos(int e, int *hi)
+{
+    const int j = e / 32, w = e % 32, u = w % 16;
+    *hi = w / 16;
+    return 64 * (u / 8) + 8 * j + u % 8;
+}
+
+/* Element e's activation in a record: the low-nibble partner of byte
+ * (v, b) at 128v + b, the high-nibble partner at 128v + 64 + b. */
+static inline int qk__act_pos(int e)
+{
+    int hi;
+    const int p = qk__nib_pos(e, &hi);
+    return 128 * (p / 64) + 64 * hi + p % 64;
+}
+
+/* Meta index p = 8i + j (row i of the group, sub-block j). */
+static inline void qk__meta_put(uint8_t *meta, int p, uint8_t sc, uint8_t m)
+{
+    meta[p] = (uint8_t)(sc | (m & 3) << 6);
+    const int q = p % 16, sh = p < 16 ? 0 : 4;
+    meta[32 + q] = (uint8_t)((meta[32 + q] & ~(0x0f << sh)) | (m >> 2) << sh);
+}
+
+static inline void qk__meta_get(const uint8_t *meta, int p, uint8_t *sc, uint8_t *m)
+{
+    *sc = meta[p] & 0x3f;
+    *m = (uint8_t)(meta[p] >> 6 | ((meta[32 + p % 16] >> (p < 16 ? 0 : 4)) & 0x0f) << 2);
+}
+
+/* w: (rows, cols) f32 -> tiles; each super-block from
+ * fk_quantize_row_q4_k_ref, its bits moved (not changed). */
+static inline int qk__pack(const struct fk_shape *s, const float *w, void *packed)
+{
+    if (s->rows < 1 || s->cols < 256 || s->cols % 256 != 0)
+        return -1;
+    memset(packed, 0, qk__packed_size(s));   /* padding rows: all zero, add exactly 0 */
+    const int64_t nb = s->cols / 256;
+    for (int64_t r = 0; r < s->rows; r++) {
+        const int i = (int)(r % QK_G);
+        for (int64_t b = 0; b < nb; b++) {
+            fk_block_q4_k blk;
+            fk_quantize_row_q4_k_ref(w + r * s->cols + b * 256, &blk, 256);
+            uint8_t *tile = (uint8_t *)packed + ((size_t)(r / QK_G) * (size_t)nb + (size_t)b) * QK_TILE_BYTES;
+            uint8_t *row = tile + i * QK_ROW_BYTES, *meta = tile + QK_G * QK_ROW_BYTES;
+            for (int e = 0; e < 256; e++) {
+                const int c = e / 64, h = (e / 32) % 2, l = e % 32;
+                const uint8_t q = (uint8_t)((blk.qs[32 * c + l] >> (4 * h)) & 0x0f);
+                int hi;
+                const int pos = qk__nib_pos(e, &hi);
+                row[pos] = (uint8_t)(row[pos] | q << (4 * hi));
+            }
+            for (int j = 0; j < 8; j++) {
+                uint8_t sc, m;
+                fk_q4_k_get_scale_min(j, blk.scales, &sc, &m);
+                qk__meta_put(meta, 8 * i + j, sc, m);
+            }
+            memcpy(meta + 48 + 2 * i, &blk.d, 2);
+            memcpy(meta + 56 + 2 * i, &blk.dmin, 2);
+        }
+    }
+    return 0;
+}
+
+/* Inverse of qk__pack: plain (rows, cols/256) Q4_K blocks. */
+static inline int qk__to_ggml(const struct fk_shape *s, const void *packed, void *ggml)
+{
+    if (s->rows < 1 || s->cols < 256 || s->cols % 256 != 0)
+        return -1;
+    const int64_t nb = s->cols / 256;
+    fk_block_q4_k *out = ggml;
+    for (int64_t r = 0; r < s->rows; r++) {
+        const int i = (int)(r % QK_G);
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *tile = (const uint8_t *)packed + ((size_t)(r / QK_G) * (size_t)nb + (size_t)b) * QK_TILE_BYTES;
+            const uint8_t *row = tile + i * QK_ROW_BYTES, *meta = tile + QK_G * QK_ROW_BYTES;
+            fk_block_q4_k *blk = out + r * nb + b;
+            memset(blk->qs, 0, sizeof blk->qs);
+            for (int e = 0; e < 256; e++) {
+                int hi;
+                const uint8_t q = (uint8_t)((row[qk__nib_pos(e, &hi)] >> (4 * hi)) & 0x0f);
+                const int c = e / 64, h = (e / 32) % 2, l = e % 32;
+                blk->qs[32 * c + l] = (uint8_t)(blk->qs[32 * c + l] | q << (4 * h));
+            }
+            /* scales[12] from sc_j, m_j: the inverse of fk_q4_k_get_scale_min */
+            uint8_t sc[8], m[8];
+            for (int j = 0; j < 8; j++)
+                qk__meta_get(meta, 8 * i + j, &sc[j], &m[j]);
+            for (int j = 0; j < 4; j++) {
+                blk->scales[j] = (uint8_t)(sc[j] | (sc[j + 4] >> 4) << 6);
+                blk->scales[j + 4] = (uint8_t)(m[j] | (m[j + 4] >> 4) << 6);
+                blk->scales[j + 8] = (uint8_t)((sc[j + 4] & 0x0f) | (m[j + 4] & 0x0f) << 4);
+            }
+            memcpy(&blk->d, meta + 48 + 2 * i, 2);
+            memcpy(&blk->dmin, meta + 56 + 2 * i, 2);
+        }
+    }
+    return 0;
+}
 
 static inline size_t qk__prepare_size(const struct fk_shape *s)
 {
     return (size_t)(s->cols / 256) * QK_XSB_BYTES;
 }
 
-/* Position in the AVX-512 record of element e of a super-block: 64-byte
- * vector V holds the activations of the low (V even) or high (V odd)
- * nibbles of one 64-byte load of qs (chunks 2(V/2), 2(V/2)+1):
- *   V = 2 * (c / 2) + h, byte 32 * (c % 2) + l   for e = 64c + 32h + l. */
-static inline int qk__perm_512(int e)
+/* The per-32 sums (bsums[2j] + bsums[2j+1], |s| <= 4064) as int16, four
+ * times at byte 256, and d at byte 320. */
+static inline void qk__place_tail(uint8_t *rec, const int16_t s32[8], float d)
 {
-    const int c = e / 64, h = (e / 32) % 2, l = e % 32;
-    return 64 * (2 * (c / 2) + h) + 32 * (c % 2) + l;
+    for (int k = 0; k < 4; k++)
+        memcpy(rec + 256 + 16 * k, s32, 16);
+    memcpy(rec + 320, &d, 4);
+    memset(rec + 324, 0, QK_XSB_BYTES - 324);
 }
 
-/* One Q8_K block into its record: values moved (permuted if perm), the
- * per-32 sums from its bsums, nothing recomputed. */
-static inline void qk__place(uint8_t *rec, const fk_block_q8_k *blk, int perm)
+/* One Q8_K block into its record: values moved to qk__act_pos, the per-32
+ * sums from its bsums, nothing recomputed. */
+static inline void qk__place(uint8_t *rec, const fk_block_q8_k *blk)
 {
-    if (perm) {
-        for (int e = 0; e < 256; e++)
-            rec[qk__perm_512(e)] = (uint8_t)blk->qs[e];
-    } else {
-        memcpy(rec, blk->qs, 256);
-    }
-    memcpy(rec + 256, &blk->d, 4);
+    for (int e = 0; e < 256; e++)
+        rec[qk__act_pos(e)] = (uint8_t)blk->qs[e];
     int16_t s32[8];
     for (int j = 0; j < 8; j++)
         s32[j] = (int16_t)(blk->bsums[2 * j] + blk->bsums[2 * j + 1]);
-    memcpy(rec + 260, s32, sizeof s32);
-    memset(rec + 276, 0, QK_XSB_BYTES - 276);
+    qk__place_tail(rec, s32, blk->d);
 }
 
 /* x: (cols) f32 -> records, through fk_quantize_row_q8_k_ref. */
-static inline void qk__prepare(const float *x, int64_t cols, uint8_t *scratch, int perm)
+static inline void qk__prepare(const float *x, int64_t cols, uint8_t *scratch)
 {
     for (int64_t i = 0; i < cols / 256; i++) {
         fk_block_q8_k blk;
         fk_quantize_row_q8_k_ref(x + 256 * i, &blk, 256);
-        qk__place(scratch + i * QK_XSB_BYTES, &blk, perm);
+        qk__place(scratch + i * QK_XSB_BYTES, &blk);
     }
-}
-
-/* 6-bit scales (low 8 bytes) and mins (high 8 bytes) of a Q4_K block as
- * bytes, sub-block order, from the packing of fk_q4_k_get_scale_min:
- * sc0..3 = b0..3 & 63, m0..3 = b4..7 & 63,
- * sc4..7 = (b8..11 & 15) | (b0..3 >> 6) << 4, m4..7 = (b8..11 >> 4) | (b4..7 >> 6) << 4. */
-static inline void qk__unpack_scales(const uint8_t *scales, uint32_t out[4])
-{
-    uint32_t u0, u1, u2;
-    memcpy(&u0, scales, 4);
-    memcpy(&u1, scales + 4, 4);
-    memcpy(&u2, scales + 8, 4);
-    out[0] = u0 & 0x3f3f3f3fu;
-    out[1] = (u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u);
-    out[2] = u1 & 0x3f3f3f3fu;
-    out[3] = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u);
 }
 
 #if defined(__AVX2__)
@@ -187,7 +295,7 @@ static inline void qk__unpack_scales(const uint8_t *scales, uint32_t out[4])
  * 0, NaN or inf inputs, an iscale that overflows) goes through the
  * reference quantizer instead.  Values in [-127, 127]: the saturating
  * packs are exact, and min(127, .) is the saturation at 127. */
-static inline void qk__prepare_256(const float *x, int64_t cols, uint8_t *scratch, int perm)
+static inline void qk__prepare_256(const float *x, int64_t cols, uint8_t *scratch)
 {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -205,7 +313,7 @@ static inline void qk__prepare_256(const float *x, int64_t cols, uint8_t *scratc
         if (!(amax >= 1e-30f) || _mm256_movemask_ps(bad)) {
             fk_block_q8_k blk;
             fk_quantize_row_q8_k_ref(xb, &blk, 256);
-            qk__place(rec, &blk, perm);
+            qk__place(rec, &blk);
             continue;
         }
         int first = 0;
@@ -219,26 +327,29 @@ static inline void qk__prepare_256(const float *x, int64_t cols, uint8_t *scratc
         }
         const float iscale = -127.0f / xb[first];
         const __m256 vis = _mm256_set1_ps(iscale);
-        for (int v = 0; v < 8; v++) {       /* 32 values: one sub-block */
-            const float *xv = xb + 32 * v;
+        int16_t s32[8];
+        for (int j = 0; j < 8; j++) {       /* 32 values: sub-block j */
+            const float *xv = xb + 32 * j;
             const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xv), vis));
             const __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xv + 8), vis));
             const __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xv + 16), vis));
             const __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xv + 24), vis));
             const __m256i q = _mm256_permutevar8x32_epi32(
                 _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3)), order);
-            const int c = v / 2, h = v % 2;
-            _mm256_storeu_si256((__m256i *)(rec + (perm ? 64 * (2 * (c / 2) + h) + 32 * (c % 2) : 32 * v)), q);
+            /* values u = 0..7, 8..15, 16..23, 24..31 of the sub-block to
+             * 8j, 128 + 8j, 64 + 8j, 192 + 8j (qk__act_pos) */
+            const __m128i q0 = _mm256_castsi256_si128(q), q1 = _mm256_extracti128_si256(q, 1);
+            _mm_storel_epi64((__m128i *)(rec + 8 * j), q0);
+            _mm_storel_epi64((__m128i *)(rec + 128 + 8 * j), _mm_unpackhi_epi64(q0, q0));
+            _mm_storel_epi64((__m128i *)(rec + 64 + 8 * j), q1);
+            _mm_storel_epi64((__m128i *)(rec + 192 + 8 * j), _mm_unpackhi_epi64(q1, q1));
             /* sum of the 32 values: sad of q + 128 against 0, minus 32 * 128 */
             const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(q, _mm256_set1_epi8((char)0x80)),
                                                 _mm256_setzero_si256());
             const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
-            const int16_t s32 = (int16_t)(_mm_cvtsi128_si32(_mm_add_epi64(s2, _mm_unpackhi_epi64(s2, s2))) - 4096);
-            memcpy(rec + 260 + 2 * v, &s32, 2);
+            s32[j] = (int16_t)(_mm_cvtsi128_si32(_mm_add_epi64(s2, _mm_unpackhi_epi64(s2, s2))) - 4096);
         }
-        const float d = 1.0f / iscale;
-        memcpy(rec + 256, &d, 4);
-        memset(rec + 276, 0, QK_XSB_BYTES - 276);
+        qk__place_tail(rec, s32, 1.0f / iscale);
     }
 }
 #endif
