@@ -27,7 +27,7 @@ struct fk_hypo {
     char claim[512];
     char source[256];
     enum fk_kind kind;
-    char subject[128];      /* kernel names, globs or roles (best:gemv.f32, scalar:gemv.f32), blank-separated */
+    char subject[1024];     /* kernel names, globs or roles (best:gemv.f32, scalar:gemv.f32), blank-separated */
     char baseline[128];     /* kernel name or role (best:, same-isa:, scalar:) (speedup, parity); "" otherwise */
     struct fk_shape shapes[FK_HYPO_MAX_SHAPES];  /* "RxC" or "RxCxB" */
     int nshapes;

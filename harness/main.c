@@ -1415,7 +1415,12 @@ static int bench_write(const struct fk_ctx *c, const struct bench *b, struct fk_
  * nothing matched can. */
 static int bench_select(const struct fk_ctx *c, const char *kernels)
 {
-    char buf[1024];
+    char buf[sizeof ((struct fk_hypo *)0)->subject];
+    if (strlen(kernels) >= sizeof buf) {   /* the list becomes the timing run's subject: never cut it */
+        fprintf(stderr, "falsify bench: --kernels is %zu characters (max %zu): use globs or roles\n", strlen(kernels),
+                sizeof buf - 1);
+        return FK_EXIT_BAD_INPUT;
+    }
     snprintf(buf, sizeof buf, "%s", kernels);
     char *tok[64];
     int nt = split_list(buf, tok, 64);

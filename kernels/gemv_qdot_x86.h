@@ -354,6 +354,43 @@ static inline void qk__prepare_256(const float *x, int64_t cols, uint8_t *scratc
 }
 #endif
 
+/* The row loop of the x86 Q4_K x Q8_K kernels.  Rows [r0, r1): every
+ * group of 4 rows that meets the range is computed whole (padding rows
+ * included), only rows inside it are stored.  `streams` groups per pass,
+ * one from each part of the range: that many sequential streams in
+ * distinct pages (README "DRAM streaming"); a group past the range repeats
+ * the first and is not stored.  acc holds `streams` accumulator sets of
+ * acc_bytes each; zero, tile and store are the kernel's (constants, so
+ * each kernel compiles its own inlined copy). */
+static inline __attribute__((always_inline)) void
+qk__run(const struct fk_args *a, int64_t r0, int64_t r1, int streams, void *acc, size_t acc_bytes,
+        void (*zero)(void *g), void (*tile)(const uint8_t *t, const uint8_t *rec, void *g),
+        void (*store)(float *y, int64_t gi, int64_t r0, int64_t r1, const void *g))
+{
+    const int64_t nb = a->shape.cols / 256;
+    const uint8_t *w = a->w;        /* (groups, nb) tiles of 576 B */
+    const uint8_t *xs = a->scratch; /* (nb) records of 384 B */
+    const int64_t g0 = r0 / QK_G, g1 = (r1 + QK_G - 1) / QK_G;
+    const size_t group_bytes = (size_t)nb * QK_TILE_BYTES;
+    const int64_t part = (g1 - g0 + streams - 1) / streams;
+    assert(1 <= streams && streams <= 8);
+
+    for (int64_t t = 0; t < part; t++) {
+        int64_t gi[8];
+        for (int k = 0; k < streams; k++) {
+            gi[k] = g0 + k * part + t < g1 ? g0 + k * part + t : g0 + t;
+            zero((uint8_t *)acc + k * acc_bytes);
+        }
+        for (int64_t s = 0; s < nb; s++)
+            for (int k = 0; k < streams; k++)
+                tile(w + (size_t)gi[k] * group_bytes + (size_t)s * QK_TILE_BYTES, xs + s * QK_XSB_BYTES,
+                     (uint8_t *)acc + k * acc_bytes);
+        for (int k = 0; k < streams; k++)
+            if (k == 0 || gi[k] != g0 + t)
+                store(a->y, gi[k], r0, r1, (uint8_t *)acc + k * acc_bytes);
+    }
+}
+
 static inline void qk__cost(const struct fk_shape *s, struct fk_cost *c)
 {
     fk_matvec_cost(s, FK_FMT_Q4_K, FK_FMT_Q8_K, c);
