@@ -38,13 +38,6 @@ static void gemv_q4_k_q8_k_avx2__prepare(const struct fk_args *a)
     qk__prepare_256(a->x, a->shape.cols, a->scratch);
 }
 
-/* The accumulators of one group: acc[i] row i (8 lanes, sum = the scale
- * term), macc[k] rows 2k, 2k+1 (lanes 0-3, 4-7: the min term). */
-struct qk_acc {
-    __m256 acc[4];
-    __m256 macc[2];
-};
-
 /* vpshufb patterns turning a row's 8 scale bytes (twice, one copy per
  * 128-bit lane, at offset o = 0 or 8) into int16 lanes t -> sc_{4h + t/4}. */
 static inline __m256i scale_pattern(int h, int o)
@@ -58,33 +51,11 @@ static inline __m256i scale_pattern(int h, int o)
 /* One tile t (4 rows x 256 columns) against record rec. */
 static inline void qk_tile(const uint8_t *t, const uint8_t *rec, void *acc)
 {
-    struct qk_acc *g = acc;
+    struct qk__acc256 *g = acc;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    const uint8_t *meta = t + QK_G * QK_ROW_BYTES;
-    /* meta bytes 0-31: sc | (m & 3) << 6 for p = 8i + j; 32-47: m >> 2,
-     * nibble p / 16 of byte p % 16 */
-    const __m256i A = _mm256_load_si256((const __m256i *)meta);
-    const __m128i B = _mm_load_si128((const __m128i *)(meta + 32));
-    const __m256i sc8 = _mm256_and_si256(A, _mm256_set1_epi8(0x3f));
-    const __m256i bh = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(B), _mm_srli_epi16(B, 4), 1), m4);
-    const __m256i m8 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 6), _mm256_set1_epi8(3)),
-                                       _mm256_slli_epi16(bh, 2));   /* 0..63 */
-    float dx;
-    memcpy(&dx, rec + 320, 4);
-    /* d of rows 0-3, dmin of rows 0-3, times dx */
-    const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(meta + 48))), _mm256_set1_ps(dx));
-
-    /* min term: int32 lane u of row pair k = m_{2k + u/4, 2(u%4)..+1} . S */
-    const __m256i S = _mm256_load_si256((const __m256i *)(rec + 256));
-    const __m256i ms0 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(m8)), S);
-    const __m256i ms1 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(m8, 1)), S);
-    g->macc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms0),
-                                 _mm256_permutevar8x32_ps(dd, _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5)), g->macc[0]);
-    g->macc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms1),
-                                 _mm256_permutevar8x32_ps(dd, _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)), g->macc[1]);
-
-    /* rows 0, 1 scales in both lanes; rows 2, 3 */
-    const __m256i s01 = _mm256_permute4x64_epi64(sc8, 0x44), s23 = _mm256_permute4x64_epi64(sc8, 0xee);
+    __m256i s01, s23;
+    __m256 dd;
+    qk__meta_256(t, rec, &s01, &s23, &dd, g);
 #pragma GCC unroll 4
     for (int i = 0; i < QK_G; i++) {
         const uint8_t *q = t + i * QK_ROW_BYTES;
@@ -109,46 +80,10 @@ static inline void qk_tile(const uint8_t *t, const uint8_t *rec, void *acc)
     }
 }
 
-static inline float hsum_256(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static inline void qk_zero(void *acc)
-{
-    struct qk_acc *g = acc;
-    for (int i = 0; i < 4; i++)
-        g->acc[i] = _mm256_setzero_ps();
-    g->macc[0] = g->macc[1] = _mm256_setzero_ps();
-}
-
-/* Rows of group gi inside [r0, r1) get their sums. */
-static inline void qk_store(float *y, int64_t gi, int64_t r0, int64_t r1, const void *acc)
-{
-    const struct qk_acc *g = acc;
-    const __m128 m0 = _mm256_castps256_ps128(g->macc[0]), m1 = _mm256_extractf128_ps(g->macc[0], 1);
-    const __m128 m2 = _mm256_castps256_ps128(g->macc[1]), m3 = _mm256_extractf128_ps(g->macc[1], 1);
-    const __m128 mm[4] = {m0, m1, m2, m3};
-    for (int i = 0; i < QK_G; i++) {
-        const int64_t r = gi * QK_G + i;
-        if (r >= r0 && r < r1) {
-            __m128 s = mm[i];
-            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-            s = _mm_add_ss(s, _mm_movehdup_ps(s));
-            y[r] = hsum_256(g->acc[i]) - _mm_cvtss_f32(s);
-        }
-    }
-}
-
 static void gemv_q4_k_q8_k_avx2__run(const struct fk_args *a, int64_t r0, int64_t r1)
 {
-    assert(a->shape.cols >= 256 && a->shape.cols % 256 == 0);
-    assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
-    struct qk_acc acc[QK_STREAMS];
-    qk__run(a, r0, r1, QK_STREAMS, acc, sizeof acc[0], qk_zero, qk_tile, qk_store);
+    struct qk__acc256 acc[QK_STREAMS];
+    qk__run(a, r0, r1, QK_STREAMS, acc, sizeof acc[0], qk__zero_256, qk_tile, qk__store_256);
 }
 
 static const struct fk_kernel gemv_q4_k_q8_k_avx2 = {

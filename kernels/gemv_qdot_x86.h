@@ -367,6 +367,8 @@ qk__run(const struct fk_args *a, int64_t r0, int64_t r1, int streams, void *acc,
         void (*zero)(void *g), void (*tile)(const uint8_t *t, const uint8_t *rec, void *g),
         void (*store)(float *y, int64_t gi, int64_t r0, int64_t r1, const void *g))
 {
+    assert(a->shape.cols >= 256 && a->shape.cols % 256 == 0);
+    assert(0 <= r0 && r0 < r1 && r1 <= a->shape.rows);
     const int64_t nb = a->shape.cols / 256;
     const uint8_t *w = a->w;        /* (groups, nb) tiles of 576 B */
     const uint8_t *xs = a->scratch; /* (nb) records of 384 B */
@@ -390,6 +392,74 @@ qk__run(const struct fk_args *a, int64_t r0, int64_t r1, int streams, void *acc,
                 store(a->y, gi[k], r0, r1, (uint8_t *)acc + k * acc_bytes);
     }
 }
+
+#if defined(__AVX2__)
+/* ---- 256-bit pieces of gemv.q4_k_q8_k.avx2 and .avxvnni ---- */
+
+/* The accumulators of one group: acc[i] row i (8 lanes, sum = the scale
+ * term), macc[k] rows 2k, 2k+1 (lanes 0-3, 4-7: the min term). */
+struct qk__acc256 {
+    __m256 acc[4];
+    __m256 macc[2];
+};
+
+/* Tile t's meta line against record rec: *s01, *s23 = the scale bytes
+ * (0..63) of rows 0-1 and 2-3, each pair in both 128-bit lanes; *dd = d of
+ * rows 0-3 then dmin of rows 0-3, times dx; and the min term added to
+ * g->macc: int32 lane u of row pair k = m_{2k + u/4, 2(u%4)..+1} . S. */
+static inline void qk__meta_256(const uint8_t *t, const uint8_t *rec, __m256i *s01, __m256i *s23, __m256 *dd,
+                                struct qk__acc256 *g)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const uint8_t *meta = t + QK_G * QK_ROW_BYTES;
+    const __m256i A = _mm256_load_si256((const __m256i *)meta);
+    const __m128i B = _mm_load_si128((const __m128i *)(meta + 32));
+    const __m256i sc8 = _mm256_and_si256(A, _mm256_set1_epi8(0x3f));
+    const __m256i bh = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(B), _mm_srli_epi16(B, 4), 1), m4);
+    const __m256i m8 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 6), _mm256_set1_epi8(3)),
+                                       _mm256_slli_epi16(bh, 2));   /* 0..63 */
+    float dx;
+    memcpy(&dx, rec + 320, 4);
+    *dd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(meta + 48))), _mm256_set1_ps(dx));
+    const __m256i S = _mm256_load_si256((const __m256i *)(rec + 256));
+    const __m256i ms0 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(m8)), S);
+    const __m256i ms1 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(m8, 1)), S);
+    g->macc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms0),
+                                 _mm256_permutevar8x32_ps(*dd, _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5)), g->macc[0]);
+    g->macc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms1),
+                                 _mm256_permutevar8x32_ps(*dd, _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7)), g->macc[1]);
+    *s01 = _mm256_permute4x64_epi64(sc8, 0x44);
+    *s23 = _mm256_permute4x64_epi64(sc8, 0xee);
+}
+
+static inline void qk__zero_256(void *acc)
+{
+    struct qk__acc256 *g = acc;
+    for (int i = 0; i < 4; i++)
+        g->acc[i] = _mm256_setzero_ps();
+    g->macc[0] = g->macc[1] = _mm256_setzero_ps();
+}
+
+static inline float qk__hsum_128(__m128 s)
+{
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Rows of group gi inside [r0, r1) get their sums. */
+static inline void qk__store_256(float *y, int64_t gi, int64_t r0, int64_t r1, const void *acc)
+{
+    const struct qk__acc256 *g = acc;
+    for (int i = 0; i < QK_G; i++) {
+        const int64_t r = gi * QK_G + i;
+        const __m256 a = g->acc[i], m = g->macc[i / 2];
+        const __m128 mi = i & 1 ? _mm256_extractf128_ps(m, 1) : _mm256_castps256_ps128(m);
+        if (r >= r0 && r < r1)
+            y[r] = qk__hsum_128(_mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1))) - qk__hsum_128(mi);
+    }
+}
+#endif
 
 static inline void qk__cost(const struct fk_shape *s, struct fk_cost *c)
 {

@@ -736,7 +736,7 @@ static void test_prepare_q8_k_exact(void **state)
         int layout;   /* 0: plain Q8_K blocks, 1: x86 records (qk__prepare) */
     } plugins[] = {
         {"gemv.q4_k_q8_k.scalar", 0},    {"gemv.q4_k_q8_k.neon", 0}, {"gemv.q4_k_q8_k.neondot", 0},
-        {"gemv.q4_k_q8_k.avx2", 1},      {"gemv.q4_k_q8_k.avx512vnni", 1},
+        {"gemv.q4_k_q8_k.avx2", 1},      {"gemv.q4_k_q8_k.avx512vnni", 1}, {"gemv.q4_k_q8_k.avxvnni", 1},
     };
     const char *dir = getenv("FALSIFY_PLUGINS") ? getenv("FALSIFY_PLUGINS") : "build/kernels";
     struct fk_registry reg;
