@@ -40,6 +40,9 @@ expect 2 "$F" list --format=yaml
 expect 3 "$F" bench --kernels 'no.such.kernel*' --shapes 64x64   # a pattern matching nothing: tested nothing
 expect 2 "$F" bench --kernels no.such.kernel --shapes 64x64     # a name no plugin has: bad input
 expect 2 "$F" bench --shapes 64x64 --repetitions 0
+long=$(printf 'gemv.f32.scalar,%.0s' $(seq 70))gemv.f32.scalar   # 1135 characters: refused, never cut
+expect 2 "$F" bench --kernels "$long" --shapes 64x64
+grep -q "max 1023" "$T/err" || bad "bench --kernels too long: message does not give the limit"
 expect 2 "$F" bench --shapes 64x64 --min-time -1
 expect 3 "$F" bench --kernels gemm.w4a8.amx-model --shapes 64x64x32
 grep -q "software model" "$T/err" || bad "bench of an emulated kernel: no reason given"
