@@ -65,14 +65,11 @@ static inline void qk_tile(const uint8_t *t, const uint8_t *rec, void *acc)
         for (int h = 0; h < 2; h++) {
             const __m256i q0 = _mm256_load_si256((const __m256i *)(q + 32 * h));
             const __m256i q1 = _mm256_load_si256((const __m256i *)(q + 64 + 32 * h));
-            const __m256i a0 = _mm256_load_si256((const __m256i *)(rec + 32 * h));
-            const __m256i b0 = _mm256_load_si256((const __m256i *)(rec + 64 + 32 * h));
-            const __m256i a1 = _mm256_load_si256((const __m256i *)(rec + 128 + 32 * h));
-            const __m256i b1 = _mm256_load_si256((const __m256i *)(rec + 192 + 32 * h));
-            const __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(q0, m4), a0),
-                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), b0));
-            const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(q1, m4), a1),
-                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), b1));
+            const struct qk__x256 x = qk__acts_256(rec, h);
+            const __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(q0, m4), x.a0),
+                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), x.b0));
+            const __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(q1, m4), x.a1),
+                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), x.b1));
             s[h] = _mm256_madd_epi16(_mm256_add_epi16(p0, p1), _mm256_shuffle_epi8(src, scale_pattern(h, 8 * (i & 1))));
         }
         const __m256 di = _mm256_permutevar8x32_ps(dd, _mm256_set1_epi32(i));

@@ -56,14 +56,11 @@ static inline void qk_tile(const uint8_t *t, const uint8_t *rec, void *acc)
         for (int h = 0; h < 2; h++) {
             const __m256i q0 = _mm256_load_si256((const __m256i *)(q + 32 * h));
             const __m256i q1 = _mm256_load_si256((const __m256i *)(q + 64 + 32 * h));
-            const __m256i a0 = _mm256_load_si256((const __m256i *)(rec + 32 * h));
-            const __m256i b0 = _mm256_load_si256((const __m256i *)(rec + 64 + 32 * h));
-            const __m256i a1 = _mm256_load_si256((const __m256i *)(rec + 128 + 32 * h));
-            const __m256i b1 = _mm256_load_si256((const __m256i *)(rec + 192 + 32 * h));
-            __m256i lo = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_and_si256(q0, lo_mask), a0);
-            __m256i hi = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_and_si256(q0, hi_mask), b0);
-            lo = _mm256_dpbusd_avx_epi32(lo, _mm256_and_si256(q1, lo_mask), a1);
-            hi = _mm256_dpbusd_avx_epi32(hi, _mm256_and_si256(q1, hi_mask), b1);
+            const struct qk__x256 x = qk__acts_256(rec, h);
+            __m256i lo = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_and_si256(q0, lo_mask), x.a0);
+            __m256i hi = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_and_si256(q0, hi_mask), x.b0);
+            lo = _mm256_dpbusd_avx_epi32(lo, _mm256_and_si256(q1, lo_mask), x.a1);
+            hi = _mm256_dpbusd_avx_epi32(hi, _mm256_and_si256(q1, hi_mask), x.b1);
             dots[h] = _mm256_add_epi32(lo, _mm256_srai_epi32(hi, 4));
         }
         const __m256i sc = _mm256_shuffle_epi8(i < 2 ? s01 : s23, scale_pattern(8 * (i & 1)));

@@ -432,6 +432,22 @@ static inline void qk__meta_256(const uint8_t *t, const uint8_t *rec, __m256i *s
     *s23 = _mm256_permute4x64_epi64(sc8, 0xee);
 }
 
+/* The activations of half h (sub-blocks 4h..4h+3) of a record: the
+ * partners of the low (a) and high (b) nibbles of vector v = 0, 1. */
+struct qk__x256 {
+    __m256i a0, b0, a1, b1;
+};
+
+static inline struct qk__x256 qk__acts_256(const uint8_t *rec, int h)
+{
+    struct qk__x256 x;
+    x.a0 = _mm256_load_si256((const __m256i *)(rec + 32 * h));
+    x.b0 = _mm256_load_si256((const __m256i *)(rec + 64 + 32 * h));
+    x.a1 = _mm256_load_si256((const __m256i *)(rec + 128 + 32 * h));
+    x.b1 = _mm256_load_si256((const __m256i *)(rec + 192 + 32 * h));
+    return x;
+}
+
 static inline void qk__zero_256(void *acc)
 {
     struct qk__acc256 *g = acc;
