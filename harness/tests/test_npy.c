@@ -213,6 +213,13 @@ static void test_map_round_trip_read_only(void **state)
     assert_true((uintptr_t)a.data % 64 == 0);
     assert_int_equal(a.count, 37 * 29);
     assert_memory_equal(a.data, v, sizeof v);
+    /* qemu-user retries a guest write to a read-only file page forever
+     * instead of delivering SIGSEGV: the fault is checked natively only */
+    const char *emu = getenv("FALSIFY_EMULATED");
+    if (emu && *emu && strcmp(emu, "0") != 0) {
+        fk_npy_free(&a);
+        return;
+    }
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {  /* a write to a mapped array must fault, never reach the file */
