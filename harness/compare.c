@@ -499,10 +499,13 @@ static void machine_info(const struct machine *m, struct minfo *in)
             continue;
         if (!*in->cpu)
             in->cpu = cell(src[s], 0, "cpu_model");
-        if (!*in->date)
-            in->date = cell(src[s], 0, "date");
-        if (!*in->git)
-            in->git = cell(src[s], 0, "git_commit");
+        /* the latest run's date and commit: a merged folder keeps rows of
+         * earlier runs that no later run replaced (ISO dates sort as text) */
+        for (int r = 0; r < src[s]->nrow; r++)
+            if (strcmp(cell(src[s], r, "date"), in->date) > 0) {
+                in->date = cell(src[s], r, "date");
+                in->git = cell(src[s], r, "git_commit");
+            }
     }
     for (int k = 0; IDENT[k]; k++) {
         in->ident[k] = "";
